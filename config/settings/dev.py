@@ -1,0 +1,3 @@
+"""Local development: `make run`."""
+
+from .base import *  # noqa: F403

@@ -1,0 +1,106 @@
+"""The persona cast every test shares: one person per role, plus an outsider from another KPA.
+
+`home` is the KPA most personas belong to; `elsewhere` is another KPA carried by another
+structure, where the outsider is référent. Names carry a marker so leak tests can grep for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+
+from kpa.directory.models import Kpa, Network, Person, Place, RoleKind, Structure
+from kpa.directory.tests.factories import (
+    KpaFactory,
+    NetworkFactory,
+    PersonFactory,
+    PlaceFactory,
+    StructureFactory,
+    give_role,
+    person_with_login,
+)
+
+TODAY = dt.date(2026, 11, 28)
+SECRET_MARKER = "Zorglub"  # appears only in the home KPA's data
+
+
+@dataclass
+class Cast:
+    network: Network
+    cae: Structure
+    other_structure: Structure
+    home: Kpa
+    elsewhere: Kpa
+    home_place: Place
+    cooperant: Person
+    referent: Person
+    animateur: Person
+    accompagnateur: Person
+    benevole: Person
+    gestionnaire: Person
+    comptable: Person
+    coordinateur: Person
+    admin: Person
+    outsider: Person
+    quiet_cooperant: Person  # no e-mail, no login
+
+    def user(self, persona: str) -> AbstractBaseUser:
+        person: Person = getattr(self, persona)
+        assert person.user is not None
+        return person.user
+
+
+PERSONA_NAMES = ["cooperant", "referent", "animateur", "accompagnateur", "benevole",
+                 "gestionnaire", "comptable", "coordinateur", "admin"]
+
+
+def build_cast() -> Cast:
+    network = NetworkFactory()
+    cae = StructureFactory(network=network, name=f"CAE {SECRET_MARKER}")
+    other = StructureFactory(network=network, name="Association Ailleurs",
+                             kind=Structure.Kind.ASSOCIATION)
+    home = KpaFactory(network=network, name=f"KPA {SECRET_MARKER}", carrying_structure=cae)
+    elsewhere = KpaFactory(network=network, name="KPA Ailleurs", carrying_structure=other)
+    place = PlaceFactory(kpa=home, name=f"Atelier {SECRET_MARKER}")
+    start = dt.date(2026, 1, 5)
+
+    def persona(username: str, kind: str, scope: Kpa | Structure | Network) -> Person:
+        person = person_with_login(username, first_name=username.capitalize(),
+                                   last_name=f"{SECRET_MARKER}{username}")
+        give_role(person, kind, scope, starts_on=start)
+        return person
+
+    admin = person_with_login("admin", first_name="Admin", last_name="Plateforme")
+    assert admin.user is not None
+    admin.user.is_superuser = admin.user.is_staff = True
+    admin.user.save()
+    outsider = person_with_login("outsider", first_name="Olga", last_name="Dehors")
+    give_role(outsider, RoleKind.REFERENT, elsewhere, starts_on=start)
+    quiet = PersonFactory(first_name="Quentin", last_name=f"{SECRET_MARKER}Silencieux")
+    give_role(quiet, RoleKind.COOPERANT, home, starts_on=start)
+    return Cast(
+        network=network, cae=cae, other_structure=other, home=home, elsewhere=elsewhere,
+        home_place=place,
+        cooperant=persona("cooperant", RoleKind.COOPERANT, home),
+        referent=persona("referent", RoleKind.REFERENT, home),
+        animateur=persona("animateur", RoleKind.ANIMATEUR, home),
+        accompagnateur=persona("accompagnateur", RoleKind.ACCOMPAGNATEUR, home),
+        benevole=persona("benevole", RoleKind.BENEVOLE, home),
+        gestionnaire=persona("gestionnaire", RoleKind.GESTIONNAIRE, cae),
+        comptable=persona("comptable", RoleKind.COMPTABLE, cae),
+        coordinateur=persona("coordinateur", RoleKind.COORDINATEUR, network),
+        admin=admin, outsider=outsider, quiet_cooperant=quiet,
+    )
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    return build_cast()
+
+
+@pytest.fixture
+def today() -> dt.date:
+    return TODAY

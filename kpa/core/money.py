@@ -1,0 +1,13 @@
+"""Money is Decimal, two places, rounded half up — here and nowhere else."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+MONEY_MAX_DIGITS = 14
+MONEY_DECIMAL_PLACES = 2
+CENT = Decimal("0.01")
+
+
+def quantize(amount: Decimal | int | str) -> Decimal:
+    if isinstance(amount, float):
+        raise TypeError("Money never goes through float; pass a Decimal, an int or a string.")
+    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -1,0 +1,266 @@
+"""Every write of the directory. Keyword-only, takes the acting user, atomic, audited.
+
+Services check their own gate and the rules (valid identifiers, role periods that neither invert
+nor overlap), so forms, the API, commands and the admin all get the same answers. They raise
+`PermissionDenied` for a gate and `ValidationError` (French, field-keyed) for a rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.utils.translation import gettext as _
+
+from kpa.core import audit
+from kpa.core.dates import Period
+from kpa.directory import permissions
+from kpa.directory.models import Kpa, Network, Person, Place, Role, RoleKind, Structure
+from kpa.directory.validators import compact_identifier
+
+User = get_user_model()
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def _apply(instance: Model, fields: dict[str, Any]) -> list[str]:
+    """Set fields, validate the whole instance with the model's own validators; return changes."""
+    changed = [name for name, value in fields.items() if getattr(instance, name) != value]
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    return changed
+
+
+@transaction.atomic
+def update_network(*, actor: AbstractBaseUser, network: Network, today: dt.date,
+                   **fields: Any) -> Network:
+    _require(permissions.can_manage_network(actor, network, today=today))
+    changed = _apply(network, fields)
+    network.save()
+    audit.record(actor=actor, action="directory.network.updated", target=network,
+                 data={"fields": changed})
+    return network
+
+
+def _structure_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    for key in ("siren", "siret"):
+        if key in fields:
+            fields[key] = compact_identifier(fields[key])
+    return fields
+
+
+def _check_siret_matches_siren(structure: Structure) -> None:
+    if structure.siret and structure.siren and not structure.siret.startswith(structure.siren):
+        raise ValidationError({"siret": _(
+            "Le SIRET doit commencer par le SIREN de la structure (%(siren)s)."
+        ) % {"siren": structure.siren}})
+
+
+@transaction.atomic
+def create_structure(*, actor: AbstractBaseUser, network: Network, today: dt.date,
+                     **fields: Any) -> Structure:
+    _require(permissions.can_create_structure(actor, today=today)
+             and permissions.can_manage_network(actor, network, today=today))
+    structure = Structure(network=network)
+    _apply(structure, _structure_fields(fields))
+    _check_siret_matches_siren(structure)
+    structure.save()
+    audit.record(actor=actor, action="directory.structure.created", target=structure)
+    return structure
+
+
+@transaction.atomic
+def update_structure(*, actor: AbstractBaseUser, structure: Structure, today: dt.date,
+                     **fields: Any) -> Structure:
+    _require(permissions.can_edit_structure(actor, structure, today=today))
+    changed = _apply(structure, _structure_fields(fields))
+    _check_siret_matches_siren(structure)
+    structure.save()
+    audit.record(actor=actor, action="directory.structure.updated", target=structure,
+                 data={"fields": changed})
+    return structure
+
+
+@transaction.atomic
+def create_kpa(*, actor: AbstractBaseUser, network: Network, today: dt.date,
+               **fields: Any) -> Kpa:
+    _require(permissions.can_create_kpa(actor, today=today)
+             and permissions.can_manage_network(actor, network, today=today))
+    kpa = Kpa(network=network)
+    _apply(kpa, fields)
+    kpa.save()
+    audit.record(actor=actor, action="directory.kpa.created", target=kpa)
+    return kpa
+
+
+@transaction.atomic
+def update_kpa(*, actor: AbstractBaseUser, kpa: Kpa, today: dt.date, **fields: Any) -> Kpa:
+    _require(permissions.can_edit_kpa(actor, kpa, today=today))
+    changed = _apply(kpa, fields)
+    kpa.save()
+    audit.record(actor=actor, action="directory.kpa.updated", target=kpa,
+                 data={"fields": changed})
+    return kpa
+
+
+@transaction.atomic
+def create_place(*, actor: AbstractBaseUser, kpa: Kpa, today: dt.date, **fields: Any) -> Place:
+    _require(permissions.can_manage_places(actor, kpa, today=today))
+    place = Place(kpa=kpa)
+    _apply(place, fields)
+    place.save()
+    audit.record(actor=actor, action="directory.place.created", target=place)
+    return place
+
+
+@transaction.atomic
+def update_place(*, actor: AbstractBaseUser, place: Place, today: dt.date,
+                 **fields: Any) -> Place:
+    _require(permissions.can_manage_places(actor, place.kpa, today=today))
+    changed = _apply(place, fields)
+    place.save()
+    audit.record(actor=actor, action="directory.place.updated", target=place,
+                 data={"fields": changed})
+    return place
+
+
+def _scope_fields(scope: Kpa | Structure | Network) -> dict[str, Any]:
+    if isinstance(scope, Kpa):
+        return {"kpa": scope}
+    if isinstance(scope, Structure):
+        return {"structure": scope}
+    return {"network": scope}
+
+
+def _check_role_period(role: Role) -> None:
+    """Refuse an inverted period, and any overlap with the same role in the same scope."""
+    if role.ends_on is not None and role.ends_on <= role.starts_on:
+        raise ValidationError({"ends_on": _(
+            "La fin doit venir après le début (%(start)s). Laissez la fin vide si le rôle "
+            "continue."
+        ) % {"start": role.starts_on.strftime("%d/%m/%Y")}})
+    same = Role.objects.filter(
+        person_id=role.person_id, kind=role.kind, kpa_id=role.kpa_id,
+        structure_id=role.structure_id, network_id=role.network_id,
+    ).exclude(pk=role.pk)
+    for other in same:
+        if other.period.overlaps(role.period):
+            until = (other.ends_on.strftime("%d/%m/%Y") if other.ends_on
+                     else _("sans date de fin"))
+            raise ValidationError({"starts_on": _(
+                "%(person)s est déjà %(kind)s ici du %(start)s au %(end)s : les périodes ne "
+                "peuvent pas se chevaucher. Terminez d'abord l'autre période ou changez les dates."
+            ) % {"person": role.person, "kind": role.get_kind_display().lower(),
+                 "start": other.starts_on.strftime("%d/%m/%Y"), "end": until}})
+
+
+@transaction.atomic
+def grant_role(*, actor: AbstractBaseUser, person: Person, kind: str,
+               scope: Kpa | Structure | Network, starts_on: dt.date,
+               ends_on: dt.date | None = None, today: dt.date) -> Role:
+    _require(permissions.can_grant_role(actor, kind, scope, today=today))
+    # Lock the person so two concurrent grants cannot both pass the overlap check.
+    Person.objects.select_for_update().get(pk=person.pk)
+    role = Role(person=person, kind=kind, starts_on=starts_on, ends_on=ends_on,
+                **_scope_fields(scope))
+    _check_role_period(role)
+    try:
+        role.full_clean()
+    except ValidationError as error:
+        raise ValidationError({"kind": _(
+            "Ce rôle ne peut pas être donné à ce niveau : coopérant·e, référent·e, "
+            "accompagnateur·rice, animateur·rice et bénévole vont dans un KPA ; gestionnaire "
+            "et comptable dans une structure ; coordinateur·rice dans le réseau."
+        )}) if "__all__" in error.message_dict else error
+    role.save()
+    permissions.forget_reach(actor)
+    audit.record(actor=actor, action="directory.role.granted", target=role, data={
+        "person": person.pk, "kind": kind, "scope": str(scope),
+        "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat() if ends_on else None,
+    })
+    return role
+
+
+@transaction.atomic
+def end_role(*, actor: AbstractBaseUser, role: Role, ends_on: dt.date, today: dt.date) -> Role:
+    _require(permissions.can_grant_role(actor, role.kind, role.scope, today=today))
+    Person.objects.select_for_update().get(pk=role.person_id)
+    role.ends_on = ends_on
+    _check_role_period(role)
+    role.save(update_fields=["ends_on"])
+    permissions.forget_reach(actor)
+    audit.record(actor=actor, action="directory.role.ended", target=role,
+                 data={"ends_on": ends_on.isoformat()})
+    return role
+
+
+def _username_for(email: str) -> str:
+    base = email.split("@")[0][:120] or "personne"
+    candidate, suffix = base, 1
+    while User.objects.filter(username=candidate).exists():
+        suffix += 1
+        candidate = f"{base}{suffix}"
+    return candidate
+
+
+@transaction.atomic
+def invite_person(*, actor: AbstractBaseUser, kpa: Kpa, first_name: str, last_name: str,
+                  email: str = "", phone: str = "", kind: str = RoleKind.COOPERANT,
+                  starts_on: dt.date, today: dt.date) -> Person:
+    """Add a person to a KPA with a first role.
+
+    With an e-mail, the person gets an account without a password and an e-mail to choose one
+    (sent by the caller through `send_invitation`, after the transaction commits). Without an
+    e-mail, the inviting person is recorded as acting for them.
+    """
+    _require(permissions.can_invite_person(actor, kpa, today=today)
+             and permissions.can_grant_role(actor, kind, kpa, today=today))
+    email = email.strip().lower()
+    if email and User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _(
+            "Une personne a déjà un compte avec cet e-mail. Donnez-lui plutôt un rôle depuis "
+            "sa fiche, ou laissez l'e-mail vide."
+        )})
+    acting_person = Person.objects.filter(user=actor).first()
+    person = Person(first_name=first_name.strip(), last_name=last_name.strip(), email=email,
+                    phone=phone.strip(), proxy=None if email else acting_person)
+    person.full_clean()
+    if email:
+        user = User(username=_username_for(email), email=email, first_name=person.first_name,
+                    last_name=person.last_name)
+        user.set_unusable_password()
+        user.save()
+        person.user = user
+    person.save()
+    audit.record(actor=actor, action="directory.person.invited", target=person, data={
+        "kpa": kpa.pk, "kind": kind, "has_account": bool(email),
+        "acting_for": not email,
+    })
+    grant_role(actor=actor, person=person, kind=kind, scope=kpa, starts_on=starts_on,
+               today=today)
+    return person
+
+
+@transaction.atomic
+def update_person(*, actor: AbstractBaseUser, person: Person, today: dt.date,
+                  **fields: Any) -> Person:
+    _require(permissions.can_edit_person(actor, person, today=today))
+    if "email" in fields:
+        fields["email"] = fields["email"].strip().lower()
+    changed = _apply(person, fields)
+    if person.user is not None and "email" in changed:
+        person.user.email = person.email
+        person.user.save(update_fields=["email"])
+    person.save()
+    audit.record(actor=actor, action="directory.person.updated", target=person,
+                 data={"fields": changed})
+    return person

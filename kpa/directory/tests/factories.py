@@ -1,0 +1,123 @@
+"""factory_boy factories for the directory; `kpa seed_demo` builds the demo network with them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+from stdnum import luhn
+
+from kpa.directory.models import Kpa, Network, Person, Place, Role, RoleKind, Structure
+
+
+def valid_siren(seed: int) -> str:
+    """A SIREN whose Luhn check digit is right, derived from a small number."""
+    body = f"{seed:08d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def valid_siret(siren: str, establishment: int = 1) -> str:
+    body = f"{siren}{establishment:04d}"
+    return body + luhn.calc_check_digit(body)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@exemple.org")
+    password = factory.django.Password("kpa-demo-2026")
+
+
+class NetworkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Network
+        django_get_or_create = ("name",)
+
+    name = "Réseau KPA-Cité"
+
+
+class StructureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Structure
+        django_get_or_create = ("siren",)
+
+    network = factory.SubFactory(NetworkFactory)
+    name = factory.Sequence(lambda n: f"Structure {n}")
+    kind = Structure.Kind.CAE
+    siren = factory.Sequence(lambda n: valid_siren(41_000_000 + n))
+    siret = factory.LazyAttribute(lambda o: valid_siret(o.siren))
+    vat_regime = Structure.VatRegime.NORMAL
+    chart_template = factory.LazyAttribute(
+        lambda o: Structure.ChartTemplate.ASSOCIATIONS
+        if o.kind == Structure.Kind.ASSOCIATION else Structure.ChartTemplate.PCG
+    )
+    city = "Lille"
+    postcode = "59000"
+
+
+class KpaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Kpa
+        django_get_or_create = ("name",)
+
+    network = factory.SubFactory(NetworkFactory)
+    name = factory.Sequence(lambda n: f"KPA {n}")
+    city = "Roubaix"
+    carrying_structure = factory.SubFactory(
+        StructureFactory, network=factory.SelfAttribute("..network")
+    )
+    status = Kpa.Status.ACTIVE
+
+
+class PlaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Place
+        django_get_or_create = ("kpa", "name")
+
+    kpa = factory.SubFactory(KpaFactory)
+    name = "Atelier partagé"
+    address = "12 rue de l'Épeule"
+    postcode = "59100"
+    city = factory.SelfAttribute("kpa.city")
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    first_name = factory.Faker("first_name", locale="fr_FR")
+    last_name = factory.Faker("last_name", locale="fr_FR")
+    email = ""
+
+
+class RoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Role
+
+    person = factory.SubFactory(PersonFactory)
+    kind = RoleKind.COOPERANT
+    starts_on = dt.date(2025, 1, 6)
+
+
+def person_with_login(username: str, **person_fields: Any) -> Person:
+    """A person with an account (password `kpa-demo-2026`), reused if the username exists."""
+    user = UserFactory(username=username)
+    existing = Person.objects.filter(user=user).first()
+    if existing:
+        return existing
+    return PersonFactory(user=user, email=user.email, **person_fields)
+
+
+def give_role(person: Person, kind: str, scope: Kpa | Structure | Network,
+              starts_on: dt.date = dt.date(2025, 1, 6), **extra: Any) -> Role:
+    scope_field = {Kpa: "kpa", Structure: "structure", Network: "network"}[type(scope)]
+    role, _ = Role.objects.get_or_create(
+        person=person, kind=kind, starts_on=starts_on, **{scope_field: scope}, defaults=extra
+    )
+    return role
