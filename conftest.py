@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from kpa.directory.models import Kpa, Network, Person, Place, RoleKind, Structure
 from kpa.directory.tests.factories import (
@@ -47,7 +47,7 @@ class Cast:
     outsider: Person
     quiet_cooperant: Person  # no e-mail, no login
 
-    def user(self, persona: str) -> AbstractBaseUser:
+    def user(self, persona: str) -> User:
         person: Person = getattr(self, persona)
         assert person.user is not None
         return person.user
@@ -58,13 +58,13 @@ PERSONA_NAMES = ["cooperant", "referent", "animateur", "accompagnateur", "benevo
 
 
 def build_cast() -> Cast:
-    network = NetworkFactory()
-    cae = StructureFactory(network=network, name=f"CAE {SECRET_MARKER}")
-    other = StructureFactory(network=network, name="Association Ailleurs",
+    network = NetworkFactory.create()
+    cae = StructureFactory.create(network=network, name=f"CAE {SECRET_MARKER}")
+    other = StructureFactory.create(network=network, name="Association Ailleurs",
                              kind=Structure.Kind.ASSOCIATION)
-    home = KpaFactory(network=network, name=f"KPA {SECRET_MARKER}", carrying_structure=cae)
-    elsewhere = KpaFactory(network=network, name="KPA Ailleurs", carrying_structure=other)
-    place = PlaceFactory(kpa=home, name=f"Atelier {SECRET_MARKER}")
+    home = KpaFactory.create(network=network, name=f"KPA {SECRET_MARKER}", carrying_structure=cae)
+    elsewhere = KpaFactory.create(network=network, name="KPA Ailleurs", carrying_structure=other)
+    place = PlaceFactory.create(kpa=home, name=f"Atelier {SECRET_MARKER}")
     start = dt.date(2026, 1, 5)
 
     def persona(username: str, kind: str, scope: Kpa | Structure | Network) -> Person:
@@ -79,7 +79,7 @@ def build_cast() -> Cast:
     admin.user.save()
     outsider = person_with_login("outsider", first_name="Olga", last_name="Dehors")
     give_role(outsider, RoleKind.REFERENT, elsewhere, starts_on=start)
-    quiet = PersonFactory(first_name="Quentin", last_name=f"{SECRET_MARKER}Silencieux")
+    quiet = PersonFactory.create(first_name="Quentin", last_name=f"{SECRET_MARKER}Silencieux")
     give_role(quiet, RoleKind.COOPERANT, home, starts_on=start)
     return Cast(
         network=network, cae=cae, other_structure=other, home=home, elsewhere=elsewhere,

@@ -1,5 +1,78 @@
-"""The REST API under /api/v1/ (OpenAPI at /api/v1/openapi.json). Apps add their routers here."""
+"""The REST API under /api/v1/ (OpenAPI at /api/v1/openapi.json). Apps add their routers here.
 
+Every route needs `Authorization: Bearer <token>` (see `kpa create_token`); the OpenAPI document
+and the docs page stay public. Errors always answer JSON with a `detail`:
+401 no or bad token, 403 a gate refused, 404 unknown or out of reach, 422 invalid input
+(`detail` is then a list of `{loc, msg, type}`, with French messages from the services).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
 
-api = NinjaAPI(title="kpa", version="1", urls_namespace="api")
+from kpa.core.api_auth import ApiTokenAuth
+from kpa.directory.api import router as directory_router
+
+api = NinjaAPI(
+    title="kpa",
+    version="1",
+    description="L'API de la plateforme des coopératives KPA-Cité.",
+    urls_namespace="api",
+    auth=ApiTokenAuth(),
+)
+
+api.add_router("/", directory_router)
+
+
+def _error(request: HttpRequest, detail: Any, status: int) -> HttpResponse:
+    return api.create_response(request, {"detail": detail}, status=status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(request, "Jeton d'API manquant, invalide ou révoqué.", 401)
+    response["WWW-Authenticate"] = 'Bearer realm="kpa"'
+    return response
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, "Vous n'avez pas le droit de faire cela ici.", 403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, "Introuvable.", 404)
+
+
+@api.exception_handler(DjangoValidationError)
+def _invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    """A service refused the input: one `{loc, msg, type}` per message, keyed by field."""
+    if hasattr(exc, "error_dict"):
+        detail = [
+            {"loc": ["body"] if field == NON_FIELD_ERRORS else ["body", field],
+             "msg": message, "type": "value_error"}
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    else:
+        detail = [{"loc": ["body"], "msg": message, "type": "value_error"}
+                  for message in exc.messages]
+    return _error(request, detail, 422)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # Ninja answers 400 when the body is not JSON; like any other invalid input, that is a 422.
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        return _error(request, [{
+            "loc": ["body"], "msg": "Le corps de la requête n'est pas un JSON valide.",
+            "type": "json_invalid",
+        }], 422)
+    return _error(request, str(exc), exc.status_code)

@@ -4,16 +4,25 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
+
+# Lets ModelForm[Model] and friends be subscripted at run time, as mypy sees them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("KPA_VAR_DIR", BASE_DIR / "var"))
 
 SECRET_KEY = os.environ.get("KPA_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
 DEBUG = os.environ.get("KPA_DEBUG", "1") == "1"
-ALLOWED_HOSTS = [h for h in os.environ.get("KPA_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("KPA_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
 
 INSTALLED_APPS = [
+    # Ours first, so that our registration/ templates win over the admin's.
+    "kpa.core",
+    "kpa.directory",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -23,8 +32,6 @@ INSTALLED_APPS = [
     "axes",
     "django_htmx",
     "csp",
-    "kpa.core",
-    "kpa.directory",
 ]
 
 MIDDLEWARE = [

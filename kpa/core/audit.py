@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 
+from kpa.core.auth import AnyUser
 from kpa.core.models import AuditEvent
 
 
 def record(
     *,
-    actor: AbstractBaseUser | AnonymousUser | None,
+    actor: AnyUser | None,
     action: str,
     target: models.Model,
     data: dict[str, Any] | None = None,

@@ -11,6 +11,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise ValueError("Audit events are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValueError("Audit events are append-only.")
+
+
 class AuditEvent(models.Model):
     """One write, recorded by the service that made it. Never updated, never deleted."""
 
@@ -28,6 +36,8 @@ class AuditEvent(models.Model):
     target_id = models.CharField(_("identifiant d'objet"), max_length=64)
     target_repr = models.CharField(_("objet"), max_length=255)
     data = models.JSONField(_("détails"), default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("événement d'audit")

@@ -10,4 +10,7 @@ CENT = Decimal("0.01")
 def quantize(amount: Decimal | int | str) -> Decimal:
     if isinstance(amount, float):
         raise TypeError("Money never goes through float; pass a Decimal, an int or a string.")
-    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    value = Decimal(amount)
+    if not value.is_finite():
+        raise ValueError(f"Not an amount of money: {amount!r}")
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)

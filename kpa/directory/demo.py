@@ -82,18 +82,18 @@ def seed_demo_network() -> SeedResult:
     """Create the demo network in one transaction; do nothing if it is already there."""
     if demo_already_seeded():
         return SeedResult(False, Person.objects.count(), Kpa.objects.count())
-    factory.random.reseed_random(2026)
+    factory.random.reseed_random(2026)  # type: ignore[no-untyped-call]
     fake = Faker("fr_FR")
     fake.seed_instance(2026)
 
-    network = NetworkFactory(name=NETWORK_NAME, website="https://www.kpacite.fr/")
+    network = NetworkFactory.create(name=NETWORK_NAME, website="https://www.kpacite.fr/")
     structures = _structures(network)
     kpas = {}
     for name, city, district, key, place, address, postcode, founded in KPAS:
-        kpa = KpaFactory(network=network, name=name, city=city, district=district,
+        kpa = KpaFactory.create(network=network, name=name, city=city, district=district,
                          carrying_structure=structures[key], founded_on=founded,
                          autonomy=Kpa.Autonomy.ACCOMPANIED)
-        PlaceFactory(kpa=kpa, name=place, address=address, postcode=postcode, city=city)
+        PlaceFactory.create(kpa=kpa, name=place, address=address, postcode=postcode, city=city)
         kpas[name] = kpa
     kpas["KPA Coudekerque-Branche"].local_structure = structures["local"]
     kpas["KPA Coudekerque-Branche"].save(update_fields=["local_structure"])
@@ -108,7 +108,7 @@ def seed_demo_network() -> SeedResult:
 def _structures(network: Network) -> dict[str, Structure]:
     def make(seed: int, **fields: object) -> Structure:
         siren = valid_siren(seed)
-        return StructureFactory(network=network, siren=siren, siret=valid_siret(siren),
+        return StructureFactory.create(network=network, siren=siren, siret=valid_siret(siren),
                                 **fields)
 
     return {
@@ -125,7 +125,7 @@ def _structures(network: Network) -> dict[str, Structure]:
 
 
 def _personas(network: Network, cae: Structure, roubaix: Kpa) -> None:
-    people = {
+    people: dict[str, tuple[str, str, str, Kpa | Structure | Network]] = {
         "cooperant": ("Inès", "Benali", RoleKind.COOPERANT, roubaix),
         "referent": ("Karima", "Haddad", RoleKind.REFERENT, roubaix),
         "animateur": ("Julien", "Lefebvre", RoleKind.ANIMATEUR, roubaix),
@@ -157,7 +157,7 @@ def _local_team(kpa: Kpa, fake: Faker, *, skip_staff: bool) -> None:
     referent = None
     for index, kind in enumerate(kinds):
         has_email = index % 3 != 2  # one person in three has no e-mail: a référent acts for them
-        person = PersonFactory(
+        person = PersonFactory.create(
             first_name=fake.first_name(), last_name=fake.last_name(),
             email=f"{fake.user_name()}.{kpa.pk}{index}@exemple.org" if has_email else "",
             phone=fake.phone_number() if index % 2 else "",

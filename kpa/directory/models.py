@@ -7,6 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kpa.core.dates import Period
@@ -25,6 +26,9 @@ class Network(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("directory:home")
 
 
 class Structure(models.Model):
@@ -73,6 +77,9 @@ class Structure(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("directory:structure_detail", args=[self.pk])
 
 
 class Kpa(models.Model):
@@ -127,11 +134,16 @@ class Kpa(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("directory:kpa_detail", args=[self.pk])
+
 
 class Place(models.Model):
     """A shared place of a KPA: a shop, a workshop, a kitchen."""
 
-    kpa = models.ForeignKey(Kpa, verbose_name=_("KPA"), on_delete=models.CASCADE, related_name="places")
+    kpa = models.ForeignKey(
+        Kpa, verbose_name=_("KPA"), on_delete=models.CASCADE, related_name="places"
+    )
     name = models.CharField(_("nom"), max_length=150)
     address = models.CharField(_("adresse"), max_length=255)
     postcode = models.CharField(_("code postal"), max_length=10)
@@ -148,6 +160,9 @@ class Place(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kpa})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("directory:kpa_detail", args=[self.kpa_id])
 
 
 class Person(models.Model):
@@ -184,6 +199,9 @@ class Person(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
+    def get_absolute_url(self) -> str:
+        return reverse("directory:person_detail", args=[self.pk])
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
@@ -216,7 +234,7 @@ class RoleQuerySet(models.QuerySet["Role"]):
 
 
 class Role(models.Model):
-    """A person holds a kind of role in one scope (a KPA, a structure or the network) for a period."""
+    """A person holds a kind of role in one scope (a KPA, a structure, the network) for a period."""
 
     person = models.ForeignKey(
         Person, verbose_name=_("personne"), on_delete=models.CASCADE, related_name="roles"

@@ -13,8 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
+from kpa.core.auth import AnyUser
 from kpa.directory.models import (
     KPA_STAFF_KINDS,
     Kpa,
@@ -24,8 +23,6 @@ from kpa.directory.models import (
     RoleKind,
     Structure,
 )
-
-AnyUser = AbstractBaseUser | AnonymousUser
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ import datetime as dt
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from kpa.core.auth import AnyUser
 from kpa.directory.models import Kpa, Network, Person, Place, Role, Structure
-from kpa.directory.permissions import AnyUser, reach_of
+from kpa.directory.permissions import reach_of
 
 
 def networks_visible_to(user: AnyUser, *, today: dt.date) -> QuerySet[Network]:
@@ -128,4 +129,6 @@ def kpas_with_counts(queryset: QuerySet[Kpa], *, today: dt.date) -> QuerySet[Kpa
 
 
 def current_roles_of(person: Person, *, today: dt.date) -> QuerySet[Role]:
-    return person.roles.current(today).select_related("kpa", "structure", "network")
+    return person.roles.current(today).select_related(
+        "kpa__carrying_structure", "structure", "network"
+    )

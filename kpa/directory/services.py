@@ -8,19 +8,31 @@ nor overlap), so forms, the API, commands and the admin all get the same answers
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from kpa.core import audit
-from kpa.core.dates import Period
+from kpa.core.auth import AnyUser
 from kpa.directory import permissions
-from kpa.directory.models import Kpa, Network, Person, Place, Role, RoleKind, Structure
+from kpa.directory.models import (
+    KPA_ROLE_KINDS,
+    NETWORK_ROLE_KINDS,
+    STRUCTURE_ROLE_KINDS,
+    Kpa,
+    Network,
+    Person,
+    Place,
+    Role,
+    RoleKind,
+    Structure,
+)
 from kpa.directory.validators import compact_identifier
 
 User = get_user_model()
@@ -31,17 +43,31 @@ def _require(allowed: bool) -> None:
         raise PermissionDenied
 
 
-def _apply(instance: Model, fields: dict[str, Any]) -> list[str]:
-    """Set fields, validate the whole instance with the model's own validators; return changes."""
-    changed = [name for name, value in fields.items() if getattr(instance, name) != value]
+def _apply(instance: Model, fields: dict[str, Any],
+           check: Callable[[Any], None] | None = None) -> list[str]:
+    """Set fields, validate the whole instance with the model's own validators; return changes.
+
+    `check`, the service's own rule, runs after the field validators and before the model's
+    constraints, so a rule that a constraint also enforces is reported with its French,
+    field-keyed message rather than the constraint's generic one.
+    """
+    # Changes are measured against the stored row, since a caller such as a ModelForm may have
+    # set the new values on `instance` already. A new instance has no related object yet:
+    # reading its unset foreign key would raise, hence the default.
+    stored = type(instance)._default_manager.filter(pk=instance.pk).first() if instance.pk else None
+    before = instance if stored is None else stored
+    changed = [name for name, value in fields.items() if getattr(before, name, None) != value]
     for name, value in fields.items():
         setattr(instance, name, value)
-    instance.full_clean()
+    instance.full_clean(validate_constraints=False)
+    if check is not None:
+        check(instance)
+    instance.validate_constraints()
     return changed
 
 
 @transaction.atomic
-def update_network(*, actor: AbstractBaseUser, network: Network, today: dt.date,
+def update_network(*, actor: AnyUser, network: Network, today: dt.date,
                    **fields: Any) -> Network:
     _require(permissions.can_manage_network(actor, network, today=today))
     changed = _apply(network, fields)
@@ -66,24 +92,22 @@ def _check_siret_matches_siren(structure: Structure) -> None:
 
 
 @transaction.atomic
-def create_structure(*, actor: AbstractBaseUser, network: Network, today: dt.date,
+def create_structure(*, actor: AnyUser, network: Network, today: dt.date,
                      **fields: Any) -> Structure:
     _require(permissions.can_create_structure(actor, today=today)
              and permissions.can_manage_network(actor, network, today=today))
     structure = Structure(network=network)
-    _apply(structure, _structure_fields(fields))
-    _check_siret_matches_siren(structure)
+    _apply(structure, _structure_fields(fields), _check_siret_matches_siren)
     structure.save()
     audit.record(actor=actor, action="directory.structure.created", target=structure)
     return structure
 
 
 @transaction.atomic
-def update_structure(*, actor: AbstractBaseUser, structure: Structure, today: dt.date,
+def update_structure(*, actor: AnyUser, structure: Structure, today: dt.date,
                      **fields: Any) -> Structure:
     _require(permissions.can_edit_structure(actor, structure, today=today))
-    changed = _apply(structure, _structure_fields(fields))
-    _check_siret_matches_siren(structure)
+    changed = _apply(structure, _structure_fields(fields), _check_siret_matches_siren)
     structure.save()
     audit.record(actor=actor, action="directory.structure.updated", target=structure,
                  data={"fields": changed})
@@ -91,7 +115,7 @@ def update_structure(*, actor: AbstractBaseUser, structure: Structure, today: dt
 
 
 @transaction.atomic
-def create_kpa(*, actor: AbstractBaseUser, network: Network, today: dt.date,
+def create_kpa(*, actor: AnyUser, network: Network, today: dt.date,
                **fields: Any) -> Kpa:
     _require(permissions.can_create_kpa(actor, today=today)
              and permissions.can_manage_network(actor, network, today=today))
@@ -103,8 +127,11 @@ def create_kpa(*, actor: AbstractBaseUser, network: Network, today: dt.date,
 
 
 @transaction.atomic
-def update_kpa(*, actor: AbstractBaseUser, kpa: Kpa, today: dt.date, **fields: Any) -> Kpa:
+def update_kpa(*, actor: AnyUser, kpa: Kpa, today: dt.date, **fields: Any) -> Kpa:
     _require(permissions.can_edit_kpa(actor, kpa, today=today))
+    new_carrier = fields.get("carrying_structure")
+    if new_carrier is not None and new_carrier.pk != kpa.carrying_structure_id:
+        _require(permissions.can_edit_structure(actor, new_carrier, today=today))
     changed = _apply(kpa, fields)
     kpa.save()
     audit.record(actor=actor, action="directory.kpa.updated", target=kpa,
@@ -113,7 +140,7 @@ def update_kpa(*, actor: AbstractBaseUser, kpa: Kpa, today: dt.date, **fields: A
 
 
 @transaction.atomic
-def create_place(*, actor: AbstractBaseUser, kpa: Kpa, today: dt.date, **fields: Any) -> Place:
+def create_place(*, actor: AnyUser, kpa: Kpa, today: dt.date, **fields: Any) -> Place:
     _require(permissions.can_manage_places(actor, kpa, today=today))
     place = Place(kpa=kpa)
     _apply(place, fields)
@@ -123,7 +150,7 @@ def create_place(*, actor: AbstractBaseUser, kpa: Kpa, today: dt.date, **fields:
 
 
 @transaction.atomic
-def update_place(*, actor: AbstractBaseUser, place: Place, today: dt.date,
+def update_place(*, actor: AnyUser, place: Place, today: dt.date,
                  **fields: Any) -> Place:
     _require(permissions.can_manage_places(actor, place.kpa, today=today))
     changed = _apply(place, fields)
@@ -141,6 +168,11 @@ def _scope_fields(scope: Kpa | Structure | Network) -> dict[str, Any]:
     return {"network": scope}
 
 
+_KINDS_BY_SCOPE: dict[type, frozenset[str]] = {
+    Kpa: KPA_ROLE_KINDS, Structure: STRUCTURE_ROLE_KINDS, Network: NETWORK_ROLE_KINDS,
+}
+
+
 def _check_role_period(role: Role) -> None:
     """Refuse an inverted period, and any overlap with the same role in the same scope."""
     if role.ends_on is not None and role.ends_on <= role.starts_on:
@@ -149,38 +181,42 @@ def _check_role_period(role: Role) -> None:
             "continue."
         ) % {"start": role.starts_on.strftime("%d/%m/%Y")}})
     same = Role.objects.filter(
-        person_id=role.person_id, kind=role.kind, kpa_id=role.kpa_id,
-        structure_id=role.structure_id, network_id=role.network_id,
+        person_id=role.person_id, kind=role.kind, kpa=role.kpa, structure=role.structure,
+        network=role.network,
     ).exclude(pk=role.pk)
     for other in same:
         if other.period.overlaps(role.period):
-            until = (other.ends_on.strftime("%d/%m/%Y") if other.ends_on
-                     else _("sans date de fin"))
+            existing = (
+                _("du %(start)s au %(end)s") % {"start": other.starts_on.strftime("%d/%m/%Y"),
+                                               "end": other.ends_on.strftime("%d/%m/%Y")}
+                if other.ends_on else
+                _("depuis le %(start)s, sans date de fin") % {
+                    "start": other.starts_on.strftime("%d/%m/%Y")}
+            )
             raise ValidationError({"starts_on": _(
-                "%(person)s est déjà %(kind)s ici du %(start)s au %(end)s : les périodes ne "
+                "%(person)s a déjà ce rôle ici (%(kind)s, %(existing)s) : les périodes ne "
                 "peuvent pas se chevaucher. Terminez d'abord l'autre période ou changez les dates."
-            ) % {"person": role.person, "kind": role.get_kind_display().lower(),
-                 "start": other.starts_on.strftime("%d/%m/%Y"), "end": until}})
+            ) % {"person": role.person, "kind": role.get_kind_display(),
+                 "existing": existing}})
 
 
 @transaction.atomic
-def grant_role(*, actor: AbstractBaseUser, person: Person, kind: str,
+def grant_role(*, actor: AnyUser, person: Person, kind: str,
                scope: Kpa | Structure | Network, starts_on: dt.date,
                ends_on: dt.date | None = None, today: dt.date) -> Role:
     _require(permissions.can_grant_role(actor, kind, scope, today=today))
     # Lock the person so two concurrent grants cannot both pass the overlap check.
     Person.objects.select_for_update().get(pk=person.pk)
-    role = Role(person=person, kind=kind, starts_on=starts_on, ends_on=ends_on,
-                **_scope_fields(scope))
-    _check_role_period(role)
-    try:
-        role.full_clean()
-    except ValidationError as error:
+    if kind not in _KINDS_BY_SCOPE[type(scope)]:
         raise ValidationError({"kind": _(
             "Ce rôle ne peut pas être donné à ce niveau : coopérant·e, référent·e, "
             "accompagnateur·rice, animateur·rice et bénévole vont dans un KPA ; gestionnaire "
             "et comptable dans une structure ; coordinateur·rice dans le réseau."
-        )}) if "__all__" in error.message_dict else error
+        )})
+    role = Role(person=person, kind=kind, starts_on=starts_on, ends_on=ends_on,
+                **_scope_fields(scope))
+    _check_role_period(role)
+    role.full_clean()
     role.save()
     permissions.forget_reach(actor)
     audit.record(actor=actor, action="directory.role.granted", target=role, data={
@@ -191,7 +227,7 @@ def grant_role(*, actor: AbstractBaseUser, person: Person, kind: str,
 
 
 @transaction.atomic
-def end_role(*, actor: AbstractBaseUser, role: Role, ends_on: dt.date, today: dt.date) -> Role:
+def end_role(*, actor: AnyUser, role: Role, ends_on: dt.date, today: dt.date) -> Role:
     _require(permissions.can_grant_role(actor, role.kind, role.scope, today=today))
     Person.objects.select_for_update().get(pk=role.person_id)
     role.ends_on = ends_on
@@ -204,7 +240,7 @@ def end_role(*, actor: AbstractBaseUser, role: Role, ends_on: dt.date, today: dt
 
 
 def _username_for(email: str) -> str:
-    base = email.split("@")[0][:120] or "personne"
+    base = re.sub(r"[^\w.@+-]", "", email.split("@")[0])[:120] or "personne"
     candidate, suffix = base, 1
     while User.objects.filter(username=candidate).exists():
         suffix += 1
@@ -213,7 +249,7 @@ def _username_for(email: str) -> str:
 
 
 @transaction.atomic
-def invite_person(*, actor: AbstractBaseUser, kpa: Kpa, first_name: str, last_name: str,
+def invite_person(*, actor: AnyUser, kpa: Kpa, first_name: str, last_name: str,
                   email: str = "", phone: str = "", kind: str = RoleKind.COOPERANT,
                   starts_on: dt.date, today: dt.date) -> Person:
     """Add a person to a KPA with a first role.
@@ -230,7 +266,8 @@ def invite_person(*, actor: AbstractBaseUser, kpa: Kpa, first_name: str, last_na
             "Une personne a déjà un compte avec cet e-mail. Donnez-lui plutôt un rôle depuis "
             "sa fiche, ou laissez l'e-mail vide."
         )})
-    acting_person = Person.objects.filter(user=actor).first()
+    acting_person = (Person.objects.filter(user_id=actor.pk).first()
+                     if actor.is_authenticated else None)
     person = Person(first_name=first_name.strip(), last_name=last_name.strip(), email=email,
                     phone=phone.strip(), proxy=None if email else acting_person)
     person.full_clean()
@@ -251,11 +288,16 @@ def invite_person(*, actor: AbstractBaseUser, kpa: Kpa, first_name: str, last_na
 
 
 @transaction.atomic
-def update_person(*, actor: AbstractBaseUser, person: Person, today: dt.date,
+def update_person(*, actor: AnyUser, person: Person, today: dt.date,
                   **fields: Any) -> Person:
     _require(permissions.can_edit_person(actor, person, today=today))
     if "email" in fields:
         fields["email"] = fields["email"].strip().lower()
+        taken = User.objects.filter(email__iexact=fields["email"]).exclude(person=person)
+        if fields["email"] and taken.exists():
+            raise ValidationError({"email": _(
+                "Un autre compte utilise déjà cet e-mail. Vérifiez l'adresse."
+            )})
     changed = _apply(person, fields)
     if person.user is not None and "email" in changed:
         person.user.email = person.email

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import factory
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from stdnum import luhn
 
 from kpa.directory.models import Kpa, Network, Person, Place, Role, RoleKind, Structure
@@ -23,9 +23,9 @@ def valid_siret(siren: str, establishment: int = 1) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
-        model = get_user_model()
+        model = User
         django_get_or_create = ("username",)
         skip_postgeneration_save = True
 
@@ -34,7 +34,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("kpa-demo-2026")
 
 
-class NetworkFactory(factory.django.DjangoModelFactory):
+class NetworkFactory(factory.django.DjangoModelFactory[Network]):
     class Meta:
         model = Network
         django_get_or_create = ("name",)
@@ -42,7 +42,7 @@ class NetworkFactory(factory.django.DjangoModelFactory):
     name = "Réseau KPA-Cité"
 
 
-class StructureFactory(factory.django.DjangoModelFactory):
+class StructureFactory(factory.django.DjangoModelFactory[Structure]):
     class Meta:
         model = Structure
         django_get_or_create = ("siren",)
@@ -61,7 +61,7 @@ class StructureFactory(factory.django.DjangoModelFactory):
     postcode = "59000"
 
 
-class KpaFactory(factory.django.DjangoModelFactory):
+class KpaFactory(factory.django.DjangoModelFactory[Kpa]):
     class Meta:
         model = Kpa
         django_get_or_create = ("name",)
@@ -75,7 +75,7 @@ class KpaFactory(factory.django.DjangoModelFactory):
     status = Kpa.Status.ACTIVE
 
 
-class PlaceFactory(factory.django.DjangoModelFactory):
+class PlaceFactory(factory.django.DjangoModelFactory[Place]):
     class Meta:
         model = Place
         django_get_or_create = ("kpa", "name")
@@ -87,7 +87,7 @@ class PlaceFactory(factory.django.DjangoModelFactory):
     city = factory.SelfAttribute("kpa.city")
 
 
-class PersonFactory(factory.django.DjangoModelFactory):
+class PersonFactory(factory.django.DjangoModelFactory[Person]):
     class Meta:
         model = Person
 
@@ -96,7 +96,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
     email = ""
 
 
-class RoleFactory(factory.django.DjangoModelFactory):
+class RoleFactory(factory.django.DjangoModelFactory[Role]):
     class Meta:
         model = Role
 
@@ -107,11 +107,11 @@ class RoleFactory(factory.django.DjangoModelFactory):
 
 def person_with_login(username: str, **person_fields: Any) -> Person:
     """A person with an account (password `kpa-demo-2026`), reused if the username exists."""
-    user = UserFactory(username=username)
+    user = UserFactory.create(username=username)
     existing = Person.objects.filter(user=user).first()
     if existing:
         return existing
-    return PersonFactory(user=user, email=user.email, **person_fields)
+    return PersonFactory.create(user=user, email=user.email, **person_fields)
 
 
 def give_role(person: Person, kind: str, scope: Kpa | Structure | Network,

@@ -1,0 +1,56 @@
+"""Read-only admin: every write goes through the services (and so the audit trail) via the UI."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from kpa.directory.models import Kpa, Network, Person, Place, Role, Structure
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Network)
+class NetworkAdmin(ReadOnlyAdmin):
+    list_display = ["name", "website"]
+
+
+@admin.register(Structure)
+class StructureAdmin(ReadOnlyAdmin):
+    list_display = ["name", "kind", "siren", "city"]
+    search_fields = ["name", "siren"]
+
+
+@admin.register(Kpa)
+class KpaAdmin(ReadOnlyAdmin):
+    list_display = ["name", "city", "carrying_structure", "status"]
+    list_select_related = ["carrying_structure"]
+    list_filter = ["status"]
+
+
+@admin.register(Place)
+class PlaceAdmin(ReadOnlyAdmin):
+    list_display = ["name", "kpa", "city"]
+    list_select_related = ["kpa"]
+
+
+@admin.register(Person)
+class PersonAdmin(ReadOnlyAdmin):
+    list_display = ["last_name", "first_name", "email"]
+    search_fields = ["last_name", "first_name", "email"]
+
+
+@admin.register(Role)
+class RoleAdmin(ReadOnlyAdmin):
+    list_display = ["person", "kind", "kpa", "structure", "network", "starts_on", "ends_on"]
+    list_select_related = ["person", "kpa", "structure", "network"]
+    list_filter = ["kind"]

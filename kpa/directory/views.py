@@ -1,0 +1,348 @@
+"""Thin views: gate → one service or selector → render. Out of reach is 404, never 403."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.forms import BaseForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from kpa.core.dates import local_today
+from kpa.core.forms import add_service_errors
+from kpa.core.tenancy import get_in_scope
+from kpa.directory import permissions, selectors, services
+from kpa.directory.forms import (
+    EndRoleForm,
+    InviteForm,
+    KpaForm,
+    NetworkForm,
+    PersonForm,
+    PlaceForm,
+    RoleForm,
+    StructureForm,
+)
+from kpa.directory.home import home_panels
+from kpa.directory.invitations import send_invitation
+from kpa.directory.models import KPA_ROLE_KINDS, RoleKind
+
+M = TypeVar("M", bound=Model)
+
+FORM_TEMPLATE = "directory/form.html"
+
+
+def _fresh(obj: M) -> M:
+    """A copy for a ModelForm to write on, so the service still sees the stored object."""
+    return type(obj)._default_manager.get(pk=obj.pk)
+
+
+def _gate(allowed: bool) -> None:
+    """A visible object the user may not change: 404 too, so probing learns nothing."""
+    if not allowed:
+        raise Http404
+
+
+def _form_page(request: HttpRequest, form: BaseForm, *, title: str, submit: str,
+               save: Callable[[dict[str, Any]], Model], success: str,
+               back: str | None = None) -> HttpResponse:
+    """Validate `form` on POST, call `save` (a service), redirect to the object on success."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            obj = save(form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            messages.success(request, success)
+            return redirect(obj.get_absolute_url())  # type: ignore[attr-defined]
+    status = 400 if request.method == "POST" else 200
+    return render(request, FORM_TEMPLATE,
+                  {"form": form, "title": title, "submit": submit, "back": back}, status=status)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "directory/home.html",
+                  home_panels(request.user, today=local_today()))
+
+
+@login_required
+def kpa_list(request: HttpRequest) -> HttpResponse:
+    today = local_today()
+    kpas = selectors.kpas_with_counts(selectors.kpas_visible_to(request.user, today=today),
+                                      today=today)
+    return render(request, "directory/kpa_list.html", {
+        "kpas": kpas, "can_create": permissions.can_create_kpa(request.user, today=today),
+    })
+
+
+@login_required
+def kpa_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    today = local_today()
+    kpa = get_in_scope(selectors.kpas_visible_to(request.user, today=today), pk=pk)
+    reach = permissions.reach_of(request.user, today)
+    sees_people = (permissions.can_edit_kpa(request.user, kpa, today=today)
+                   or kpa.pk in reach.staff_kpas)
+    return render(request, "directory/kpa_detail.html", {
+        "kpa": kpa,
+        "places": kpa.places.all(),
+        "people": selectors.kpa_people(kpa, today=today) if sees_people else None,
+        "can_edit": permissions.can_edit_kpa(request.user, kpa, today=today),
+        "can_manage_places": permissions.can_manage_places(request.user, kpa, today=today),
+        "can_invite": permissions.can_invite_person(request.user, kpa, today=today),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def kpa_create(request: HttpRequest) -> HttpResponse:
+    today = local_today()
+    _gate(permissions.can_create_kpa(request.user, today=today))
+    structures = selectors.structures_visible_to(request.user, today=today)
+    network = selectors.networks_visible_to(request.user, today=today).first()
+    if network is None:
+        raise Http404
+    form = KpaForm(request.POST or None, structures=structures)
+    return _form_page(
+        request, form, title=_("Nouveau KPA"), submit=_("Créer le KPA"),
+        save=lambda data: services.create_kpa(actor=request.user, network=network, today=today,
+                                              **data),
+        success=_("Le KPA a été créé."), back="directory:kpa_list",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def kpa_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    today = local_today()
+    kpa = get_in_scope(selectors.kpas_visible_to(request.user, today=today), pk=pk)
+    _gate(permissions.can_edit_kpa(request.user, kpa, today=today))
+    structures = selectors.structures_visible_to(request.user, today=today)
+    form = KpaForm(request.POST or None, instance=_fresh(kpa), structures=structures)
+    return _form_page(
+        request, form, title=_("Modifier %(name)s") % {"name": kpa.name},
+        submit=_("Enregistrer"),
+        save=lambda data: services.update_kpa(actor=request.user, kpa=kpa, today=today, **data),
+        success=_("Le KPA a été modifié."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def place_create(request: HttpRequest, kpa_pk: int) -> HttpResponse:
+    today = local_today()
+    kpa = get_in_scope(selectors.kpas_visible_to(request.user, today=today), pk=kpa_pk)
+    _gate(permissions.can_manage_places(request.user, kpa, today=today))
+    form = PlaceForm(request.POST or None)
+    return _form_page(
+        request, form, title=_("Nouveau lieu pour %(kpa)s") % {"kpa": kpa.name},
+        submit=_("Ajouter le lieu"),
+        save=lambda data: services.create_place(actor=request.user, kpa=kpa, today=today,
+                                                **data),
+        success=_("Le lieu a été ajouté."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def place_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    today = local_today()
+    place = get_in_scope(selectors.places_visible_to(request.user, today=today), pk=pk)
+    _gate(permissions.can_manage_places(request.user, place.kpa, today=today))
+    form = PlaceForm(request.POST or None, instance=_fresh(place))
+    return _form_page(
+        request, form, title=_("Modifier %(name)s") % {"name": place.name},
+        submit=_("Enregistrer"),
+        save=lambda data: services.update_place(actor=request.user, place=place, today=today,
+                                                **data),
+        success=_("Le lieu a été modifié."),
+    )
+
+
+@login_required
+def structure_list(request: HttpRequest) -> HttpResponse:
+    today = local_today()
+    return render(request, "directory/structure_list.html", {
+        "structures": selectors.structures_visible_to(request.user, today=today),
+        "can_create": permissions.can_create_structure(request.user, today=today),
+    })
+
+
+@login_required
+def structure_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    today = local_today()
+    structure = get_in_scope(selectors.structures_visible_to(request.user, today=today), pk=pk)
+    visible_kpas = selectors.kpas_visible_to(request.user, today=today)
+    return render(request, "directory/structure_detail.html", {
+        "structure": structure,
+        "carried_kpas": visible_kpas.filter(carrying_structure=structure),
+        "can_edit": permissions.can_edit_structure(request.user, structure, today=today),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def structure_create(request: HttpRequest) -> HttpResponse:
+    today = local_today()
+    _gate(permissions.can_create_structure(request.user, today=today))
+    network = selectors.networks_visible_to(request.user, today=today).first()
+    if network is None:
+        raise Http404
+    form = StructureForm(request.POST or None)
+    return _form_page(
+        request, form, title=_("Nouvelle structure"), submit=_("Créer la structure"),
+        save=lambda data: services.create_structure(actor=request.user, network=network,
+                                                    today=today, **data),
+        success=_("La structure a été créée."), back="directory:structure_list",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def structure_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    today = local_today()
+    structure = get_in_scope(selectors.structures_visible_to(request.user, today=today), pk=pk)
+    _gate(permissions.can_edit_structure(request.user, structure, today=today))
+    form = StructureForm(request.POST or None, instance=_fresh(structure))
+    return _form_page(
+        request, form, title=_("Modifier %(name)s") % {"name": structure.name},
+        submit=_("Enregistrer"),
+        save=lambda data: services.update_structure(actor=request.user, structure=structure,
+                                                    today=today, **data),
+        success=_("La structure a été modifiée."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def network_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    today = local_today()
+    network = get_in_scope(selectors.networks_visible_to(request.user, today=today), pk=pk)
+    _gate(permissions.can_manage_network(request.user, network, today=today))
+    form = NetworkForm(request.POST or None, instance=_fresh(network))
+    return _form_page(
+        request, form, title=_("Modifier le réseau"), submit=_("Enregistrer"),
+        save=lambda data: services.update_network(actor=request.user, network=network,
+                                                  today=today, **data),
+        success=_("Le réseau a été modifié."),
+    )
+
+
+@login_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    today = local_today()
+    person = get_in_scope(
+        selectors.persons_visible_to(request.user, today=today).select_related("proxy", "user"),
+        pk=pk,
+    )
+    roles = selectors.roles_visible_to(request.user, today=today).filter(person=person)
+    can_grant = {
+        role.pk: permissions.can_grant_role(request.user, role.kind, role.scope, today=today)
+        for role in roles
+    }
+    return render(request, "directory/person_detail.html", {
+        "person": person,
+        "roles": [(role, can_grant[role.pk], role.period.contains(today)) for role in roles],
+        "can_edit": permissions.can_edit_person(request.user, person, today=today),
+        "can_add_role": bool(_grantable_scopes(request)[0]),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    today = local_today()
+    person = get_in_scope(selectors.persons_visible_to(request.user, today=today), pk=pk)
+    _gate(permissions.can_edit_person(request.user, person, today=today))
+    form = PersonForm(request.POST or None, instance=_fresh(person))
+    return _form_page(
+        request, form, title=_("Modifier %(name)s") % {"name": person.full_name},
+        submit=_("Enregistrer"),
+        save=lambda data: services.update_person(actor=request.user, person=person, today=today,
+                                                 **data),
+        success=_("La fiche a été modifiée."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_invite(request: HttpRequest, kpa_pk: int) -> HttpResponse:
+    today = local_today()
+    kpa = get_in_scope(selectors.kpas_visible_to(request.user, today=today), pk=kpa_pk)
+    _gate(permissions.can_invite_person(request.user, kpa, today=today))
+    allowed: set[str] = {kind for kind in KPA_ROLE_KINDS
+               if permissions.can_grant_role(request.user, kind, kpa, today=today)}
+    form = InviteForm(request.POST or None, allowed_kinds=allowed,
+                      initial={"kind": RoleKind.COOPERANT, "starts_on": today})
+
+    def invite(data: dict[str, Any]) -> Model:
+        person = services.invite_person(actor=request.user, kpa=kpa, today=today, **data)
+        transaction.on_commit(lambda: send_invitation(request, person, kpa))
+        return kpa
+
+    return _form_page(
+        request, form, title=_("Inviter une personne au %(kpa)s") % {"kpa": kpa.name},
+        submit=_("Inviter"), save=invite,
+        success=_("La personne a été ajoutée au KPA."),
+    )
+
+
+def _grantable_scopes(request: HttpRequest) -> tuple[list[Any], Any, Any, Any]:
+    today = local_today()
+    user = request.user
+    kpas = [k for k in selectors.kpas_visible_to(user, today=today)
+            if permissions.can_invite_person(user, k, today=today)]
+    structures = [s for s in selectors.structures_visible_to(user, today=today)
+                  if permissions.can_edit_structure(user, s, today=today)]
+    networks = [n for n in selectors.networks_visible_to(user, today=today)
+                if permissions.can_manage_network(user, n, today=today)]
+    return kpas + structures + networks, kpas, structures, networks
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def role_create(request: HttpRequest, person_pk: int) -> HttpResponse:
+    today = local_today()
+    person = get_in_scope(selectors.persons_visible_to(request.user, today=today), pk=person_pk)
+    scopes, kpas, structures, networks = _grantable_scopes(request)
+    _gate(bool(scopes))
+    allowed = {kind for kind in RoleKind.values for scope in scopes
+               if permissions.can_grant_role(request.user, kind, scope, today=today)}
+    form = RoleForm(request.POST or None, kpas=kpas, structures=structures, networks=networks,
+                    allowed_kinds=allowed, initial={"starts_on": today})
+
+    def grant(data: dict[str, Any]) -> Model:
+        services.grant_role(actor=request.user, person=person, today=today, **data)
+        return person
+
+    return _form_page(
+        request, form, title=_("Donner un rôle à %(name)s") % {"name": person.full_name},
+        submit=_("Donner le rôle"), save=grant, success=_("Le rôle a été donné."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def role_end(request: HttpRequest, pk: int) -> HttpResponse:
+    today = local_today()
+    role = get_in_scope(selectors.roles_visible_to(request.user, today=today), pk=pk)
+    _gate(permissions.can_grant_role(request.user, role.kind, role.scope, today=today))
+    form = EndRoleForm(request.POST or None, initial={"ends_on": today})
+
+    def end(data: dict[str, Any]) -> Model:
+        services.end_role(actor=request.user, role=role, today=today, **data)
+        return role.person
+
+    return _form_page(
+        request, form, title=_("Terminer le rôle : %(role)s") % {"role": role},
+        submit=_("Terminer le rôle"), save=end, success=_("Le rôle est terminé."),
+    )

@@ -1,0 +1,60 @@
+"""The layout DESIGN.md §3 promises, checked: every app has the same shape, named migrations,
+a place in the layer contract, and the layer contract holds."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+KPA = ROOT / "kpa"
+APP_FILES = ("README.md", "models.py", "services.py", "selectors.py", "permissions.py")
+APPS = sorted(path.parent.name for path in KPA.glob("*/models.py"))
+
+
+def test_apps_are_found() -> None:
+    assert {"core", "directory"} <= set(APPS)
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_every_app_has_the_same_shape(app: str) -> None:
+    missing = [name for name in APP_FILES if not (KPA / app / name).is_file()]
+    assert not missing, f"kpa/{app}/ lacks {', '.join(missing)} (DESIGN.md §3)"
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_migrations_are_named(app: str) -> None:
+    migrations = KPA / app / "migrations"
+    unnamed = sorted(path.name for path in migrations.glob("*.py") if "auto_" in path.name)
+    assert not unnamed, (
+        f"kpa/{app}/migrations: give these a name that says what they do "
+        f"(makemigrations --name ...): {', '.join(unnamed)}"
+    )
+
+
+def test_every_app_sits_in_the_layer_contract() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    layered = {
+        module
+        for contract in contracts if contract["type"] == "layers"
+        for layer in contract["layers"]
+        for module in re.findall(r"kpa\.\w+", layer)
+    }
+    outside = [app for app in APPS if f"kpa.{app}" not in layered]
+    assert not outside, f"apps missing from the import-linter layers: {outside}"
+
+
+def test_import_contracts_hold() -> None:
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    assert lint_imports.exists(), f"{lint_imports} is missing: pip install -r requirements-dev.txt"
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache", "--no-logo"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

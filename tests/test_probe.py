@@ -1,0 +1,124 @@
+"""The outsider probe: every URL pattern and API route, walked as someone from another KPA.
+
+It is generic on purpose: it reads the URL resolver, so a route added tomorrow is probed
+without touching this file. For each pattern it substitutes every primary key that exists in
+the database (so whatever object the route names, the home KPA's is among them), sends GET
+and an empty POST with the outsider's session and API token, and fails on
+- any 500;
+- any 200 whose body contains the home KPA's secret marker;
+- any write: the audit trail must not grow.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from conftest import SECRET_MARKER, Cast
+from kpa.core.models import ApiToken, AuditEvent
+
+# Values for string converters; the walk still reaches the view and its 404.
+STRING_SAMPLES = {
+    "str": "x", "slug": "x", "path": "x", "uuid": "00000000-0000-0000-0000-000000000000",
+}
+
+
+def walk(resolver: URLResolver, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from walk(entry, prefix + str(entry.pattern))
+        else:
+            yield prefix + str(entry.pattern), entry
+
+
+def converters_of(route: str, pattern: URLPattern) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name, converter in getattr(pattern.pattern, "converters", {}).items():
+        found[name] = type(converter).__name__.replace("Converter", "").lower()
+    # Params of included prefixes live on the resolver; the route string still names them.
+
+
+    for kind, name in re.findall(r"<(?:(\w+):)?(\w+)>", route):
+        found.setdefault(name, kind or "str")
+    return found
+
+
+def all_primary_keys() -> list[int]:
+    keys: set[int] = set()
+    for model in apps.get_models():
+        if model._meta.pk and model._meta.pk.get_internal_type() in {
+            "AutoField", "BigAutoField", "IntegerField",
+        }:
+            keys.update(model._default_manager.values_list("pk", flat=True)[:200])
+    return sorted(keys)
+
+
+def concrete_urls(route: str, pattern: URLPattern, ids: list[int]) -> list[str]:
+
+
+    params = converters_of(route, pattern)
+    if not params:
+        return ["/" + route.replace("^", "").replace("$", "")]
+    choices = [
+        [str(i) for i in ids] if kind == "int" else [STRING_SAMPLES.get(kind, "x")]
+        for kind in params.values()
+    ]
+    urls = []
+    for combo in itertools.product(*choices):
+        values = dict(zip(params, combo, strict=True))
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: v[m.group(1)], route)
+        urls.append("/" + url.replace("^", "").replace("$", ""))
+    return urls
+
+
+@pytest.fixture
+def outsider_client(cast: Cast) -> Client:
+    secret = ApiToken.new_secret()
+    ApiToken.objects.create(user=cast.user("outsider"), prefix=secret[:8],
+                            digest=ApiToken.digest_of(secret))
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", raise_request_exception=False)
+    client.force_login(cast.user("outsider"))
+    return client
+
+
+def test_the_probe_sees_every_route(cast: Cast) -> None:
+    routes = [route for route, _ in walk(get_resolver())]
+    assert any(route.startswith("api/v1/") for route in routes), "API routes must be walked"
+    assert any("kpa/" in route for route in routes)
+    assert len(routes) >= 20
+
+
+def test_an_outsider_reaches_nothing_of_another_kpa(cast: Cast, outsider_client: Client) -> None:
+    ids = all_primary_keys()
+    audit_before = AuditEvent.objects.count()
+    leaks, errors, probed = [], [], 0
+    for route, pattern in walk(get_resolver()):
+        if route.startswith("admin/") and "<" in route:
+            continue  # the admin answers the outsider (not staff) with its login page; see below
+        for url in concrete_urls(route, pattern, ids):
+            for method in ("get", "post"):
+                response = getattr(outsider_client, method)(url)
+                probed += 1
+                if response.status_code >= 500:
+                    errors.append(f"{method.upper()} {url} → {response.status_code}")
+                body = b"".join(response.streaming_content) if response.streaming else (
+                    response.content)
+                if response.status_code == 200 and SECRET_MARKER.encode() in body:
+                    leaks.append(f"{method.upper()} {url}")
+    assert not errors, errors
+    assert not leaks, f"the outsider saw another KPA's data at: {leaks}"
+    assert AuditEvent.objects.count() == audit_before, "an outsider's request wrote something"
+    assert probed > 100
+
+
+def test_the_admin_turns_away_whoever_is_not_staff(cast: Cast,
+                                                   outsider_client: Client) -> None:
+    response = outsider_client.get("/admin/directory/person/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
