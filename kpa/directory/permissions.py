@@ -3,7 +3,8 @@
 Every selector and every `can_*` starts from it, so the rules stay in one place:
 - a superuser (platform administrator) reaches everything;
 - a network coordinateur reaches the network, its structures, KPAs and people;
-- a structure's gestionnaire or comptable reaches that structure and the KPAs it carries;
+- a structure's gestionnaire or comptable reaches that structure and the KPAs it carries; only
+  the gestionnaire changes them (the comptable keeps the books, not the directory);
 - a KPA's référent, animateur or accompagnateur reaches that KPA and its people;
 - a coopérant or bénévole reaches their KPA and themself.
 """
@@ -33,6 +34,7 @@ class Reach:
     person_id: int | None = None
     networks: frozenset[int] = field(default_factory=frozenset)
     structures: frozenset[int] = field(default_factory=frozenset)
+    managed_structures: frozenset[int] = field(default_factory=frozenset)
     member_kpas: frozenset[int] = field(default_factory=frozenset)
     staff_kpas: frozenset[int] = field(default_factory=frozenset)
     inviter_kpas: frozenset[int] = field(default_factory=frozenset)
@@ -62,6 +64,7 @@ def reach_of(user: AnyUser, today: dt.date) -> Reach:
         person_id=person.pk if person else None,
         networks=frozenset(n for k, _, _, n in roles if k == RoleKind.COORDINATEUR),
         structures=frozenset(s for _, _, s, _ in roles if s is not None),
+        managed_structures=frozenset(s for k, _, s, _ in roles if k == RoleKind.GESTIONNAIRE),
         member_kpas=frozenset(kp for _, kp, _, _ in roles if kp is not None),
         staff_kpas=frozenset(kp for k, kp, _, _ in roles if k in KPA_STAFF_KINDS),
         inviter_kpas=frozenset(
@@ -93,7 +96,7 @@ def can_edit_structure(user: AnyUser, structure: Structure, *, today: dt.date) -
     return (
         reach.is_admin
         or structure.network_id in reach.networks
-        or structure.pk in reach.structures
+        or structure.pk in reach.managed_structures
     )
 
 
@@ -106,7 +109,7 @@ def can_edit_kpa(user: AnyUser, kpa: Kpa, *, today: dt.date) -> bool:
     return (
         reach.is_admin
         or kpa.network_id in reach.networks
-        or kpa.carrying_structure_id in reach.structures
+        or kpa.carrying_structure_id in reach.managed_structures
     )
 
 

@@ -406,7 +406,8 @@ def test_the_reach_of_each_persona(cast: Cast):
 # --- can_* -------------------------------------------------------------------------------------
 
 NETWORK_LEVEL = {"admin", "coordinateur"}
-STRUCTURE_LEVEL = NETWORK_LEVEL | CAE_PEOPLE
+# The comptable sees the structure but does not run it.
+STRUCTURE_LEVEL = NETWORK_LEVEL | {"gestionnaire"}
 INVITERS = STRUCTURE_LEVEL | {"referent", "animateur"}
 
 
