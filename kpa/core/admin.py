@@ -6,14 +6,8 @@ from django.http import HttpRequest
 from kpa.core.models import ApiToken, AuditEvent
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
-    """The audit trail is read here, never written."""
-
-    list_display = ["at", "actor", "action", "target_repr"]
-    list_filter = ["action"]
-    search_fields = ["action", "target_repr"]
-    list_select_related = ["actor"]
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Shows data, writes none: every write goes through a service, and so the audit trail."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -23,6 +17,14 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor", "action", "target_repr"]
+    list_filter = ["action"]
+    search_fields = ["action", "target_repr"]
+    list_select_related = ["actor"]
 
 
 @admin.register(ApiToken)

@@ -1,22 +1,9 @@
 """Read-only admin: every write goes through the services (and so the audit trail) via the UI."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from kpa.core.admin import ReadOnlyAdmin
 from kpa.directory.models import Kpa, Network, Person, Place, Role, Structure
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Network)
