@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 
@@ -36,19 +37,19 @@ def _error(request: HttpRequest, detail: Any, status: int) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    response = _error(request, "Jeton d'API manquant, invalide ou révoqué.", 401)
+    response = _error(request, _("Jeton d'API manquant, invalide ou révoqué."), 401)
     response["WWW-Authenticate"] = 'Bearer realm="kpa"'
     return response
 
 
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return _error(request, "Vous n'avez pas le droit de faire cela ici.", 403)
+    return _error(request, _("Vous n'avez pas le droit de faire cela ici."), 403)
 
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _error(request, "Introuvable.", 404)
+    return _error(request, _("Introuvable."), 404)
 
 
 @api.exception_handler(DjangoValidationError)
@@ -72,7 +73,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     # Ninja answers 400 when the body is not JSON; like any other invalid input, that is a 422.
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
         return _error(request, [{
-            "loc": ["body"], "msg": "Le corps de la requête n'est pas un JSON valide.",
+            "loc": ["body"], "msg": _("Le corps de la requête n'est pas un JSON valide."),
             "type": "json_invalid",
         }], 422)
     return _error(request, str(exc), exc.status_code)

@@ -137,6 +137,13 @@ def can_grant_role(
     return can_manage_network(user, scope, today=today)
 
 
+def can_grant_some_role(user: AnyUser, *, today: dt.date) -> bool:
+    """Whether the user may give at least one kind of role somewhere (shows "Donner un rôle")."""
+    reach = reach_of(user, today)
+    return bool(reach.is_admin or reach.networks or reach.managed_structures
+                or reach.inviter_kpas)
+
+
 def can_edit_person(user: AnyUser, person: Person, *, today: dt.date) -> bool:
     reach = reach_of(user, today)
     if reach.is_admin or reach.person_id == person.pk:

@@ -51,9 +51,10 @@ def _apply(instance: Model, fields: dict[str, Any],
     constraints, so a rule that a constraint also enforces is reported with its French,
     field-keyed message rather than the constraint's generic one.
     """
-    # Changes are measured against the stored row, since a caller such as a ModelForm may have
-    # set the new values on `instance` already. A new instance has no related object yet:
-    # reading its unset foreign key would raise, hence the default.
+    # Changes are measured against the stored row: a caller may have set new values on
+    # `instance` already (views avoid it, since gates read the instance, but the audit and the
+    # e-mail sync must not depend on that). A new instance has no related object yet: reading
+    # its unset foreign key would raise, hence the default.
     stored = type(instance)._default_manager.filter(pk=instance.pk).first() if instance.pk else None
     before = instance if stored is None else stored
     changed = [name for name, value in fields.items() if getattr(before, name, None) != value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -32,7 +33,7 @@ from kpa.directory.forms import (
 )
 from kpa.directory.home import home_panels
 from kpa.directory.invitations import send_invitation
-from kpa.directory.models import KPA_ROLE_KINDS, RoleKind
+from kpa.directory.models import KPA_ROLE_KINDS, Kpa, Network, RoleKind, Structure
 
 M = TypeVar("M", bound=Model)
 
@@ -89,14 +90,13 @@ def kpa_list(request: HttpRequest) -> HttpResponse:
 def kpa_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = local_today()
     kpa = get_in_scope(selectors.kpas_visible_to(request.user, today=today), pk=pk)
-    reach = permissions.reach_of(request.user, today)
-    sees_people = (permissions.can_edit_kpa(request.user, kpa, today=today)
-                   or kpa.pk in reach.staff_kpas)
+    can_edit = permissions.can_edit_kpa(request.user, kpa, today=today)
+    sees_people = can_edit or kpa.pk in permissions.reach_of(request.user, today).staff_kpas
     return render(request, "directory/kpa_detail.html", {
         "kpa": kpa,
         "places": kpa.places.all(),
         "people": selectors.kpa_people(kpa, today=today) if sees_people else None,
-        "can_edit": permissions.can_edit_kpa(request.user, kpa, today=today),
+        "can_edit": can_edit,
         "can_manage_places": permissions.can_manage_places(request.user, kpa, today=today),
         "can_invite": permissions.can_invite_person(request.user, kpa, today=today),
     })
@@ -253,7 +253,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "person": person,
         "roles": [(role, can_grant[role.pk], role.period.contains(today)) for role in roles],
         "can_edit": permissions.can_edit_person(request.user, person, today=today),
-        "can_add_role": bool(_grantable_scopes(request)[0]),
+        "can_add_role": permissions.can_grant_some_role(request.user, today=today),
     })
 
 
@@ -296,8 +296,10 @@ def person_invite(request: HttpRequest, kpa_pk: int) -> HttpResponse:
     )
 
 
-def _grantable_scopes(request: HttpRequest) -> tuple[list[Any], Any, Any, Any]:
-    today = local_today()
+def _grantable_scopes(
+    request: HttpRequest, today: dt.date
+) -> tuple[list[Kpa], list[Structure], list[Network]]:
+    """Where the user may give roles: KPAs they invite into, structures and networks they run."""
     user = request.user
     kpas = [k for k in selectors.kpas_visible_to(user, today=today)
             if permissions.can_invite_person(user, k, today=today)]
@@ -305,7 +307,7 @@ def _grantable_scopes(request: HttpRequest) -> tuple[list[Any], Any, Any, Any]:
                   if permissions.can_edit_structure(user, s, today=today)]
     networks = [n for n in selectors.networks_visible_to(user, today=today)
                 if permissions.can_manage_network(user, n, today=today)]
-    return kpas + structures + networks, kpas, structures, networks
+    return kpas, structures, networks
 
 
 @login_required
@@ -313,7 +315,8 @@ def _grantable_scopes(request: HttpRequest) -> tuple[list[Any], Any, Any, Any]:
 def role_create(request: HttpRequest, person_pk: int) -> HttpResponse:
     today = local_today()
     person = get_in_scope(selectors.persons_visible_to(request.user, today=today), pk=person_pk)
-    scopes, kpas, structures, networks = _grantable_scopes(request)
+    kpas, structures, networks = _grantable_scopes(request, today)
+    scopes: list[Kpa | Structure | Network] = [*kpas, *structures, *networks]
     _gate(bool(scopes))
     allowed = {kind for kind in RoleKind.values for scope in scopes
                if permissions.can_grant_role(request.user, kind, scope, today=today)}

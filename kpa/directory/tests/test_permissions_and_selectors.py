@@ -533,6 +533,7 @@ def test_every_can_function_says_no_to_an_anonymous_visitor(cast: Cast):
     assert not permissions.can_grant_role(anonymous, RoleKind.COOPERANT, cast.home,
                                           today=TODAY)
     assert not permissions.can_edit_person(anonymous, cast.quiet_cooperant, today=TODAY)
+    assert not permissions.can_grant_some_role(anonymous, today=TODAY)
 
 
 # --- KPA pages ---------------------------------------------------------------------------------
@@ -574,3 +575,25 @@ def test_current_roles_of_leaves_out_ended_and_future_roles(cast: Cast):
     roles = list(current_roles_of(cast.cooperant, today=TODAY))
 
     assert [(role.kind, role.kpa) for role in roles] == [(RoleKind.COOPERANT, cast.home)]
+
+
+# Who sees "Donner un rôle": whoever may give at least one kind of role somewhere.
+ROLE_GIVERS = {"admin", "coordinateur", "gestionnaire", "referent", "animateur", "outsider"}
+
+
+@pytest.mark.parametrize("persona", LOGINS)
+def test_only_those_who_can_give_some_role_are_offered_to(cast: Cast, persona: str):
+    allowed = permissions.can_grant_some_role(cast.user(persona), today=TODAY)
+
+    assert allowed == (persona in ROLE_GIVERS)
+    if allowed:  # and the offer is honest: some kind is grantable in some scope they run
+        scopes = [cast.home, cast.elsewhere, cast.cae, cast.other_structure, cast.network]
+        assert any(permissions.can_grant_role(cast.user(persona), kind, scope, today=TODAY)
+                   for kind in RoleKind.values for scope in scopes)
+
+
+def test_the_person_page_offers_to_give_a_role_only_to_role_givers(cast: Cast, client):
+    for persona, offered in (("referent", True), ("cooperant", False), ("comptable", False)):
+        client.force_login(cast.user(persona))
+        page = client.get(f"/personnes/{cast.cooperant.pk}/").content.decode()
+        assert ("Donner un rôle" in page) == offered, persona
