@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     # Ours first, so that our registration/ templates win over the admin's.
     "kpa.core",
     "kpa.directory",
+    "kpa.ledger",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
