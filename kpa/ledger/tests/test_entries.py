@@ -218,3 +218,16 @@ def test_other_apps_post_without_a_bookkeepers_gate_but_with_every_rule(ledger: 
         services.create_entry(actor=cooperant, structure=ledger.structure,
                               journal=ledger.journal("VT"), date=MARCH, label="x",
                               lines=sale("1"), today=ledger.today)
+
+
+def test_the_admin_shows_a_validated_entry_and_changes_nothing(ledger: Ledger, client) -> None:  # type: ignore[no-untyped-def]
+    entry = ledger.entry("VT", MARCH, *sale("10"))
+    client.force_login(ledger.cast.user("admin"))
+    url = f"/admin/ledger/entry/{entry.pk}/change/"
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"label": "changé", "status": "draft"})
+    assert response.status_code == 403
+    assert client.post(f"/admin/ledger/entry/{entry.pk}/delete/", {"post": "yes"}).status_code \
+        == 403
+    stored = Entry.objects.get(pk=entry.pk)
+    assert (stored.label, stored.status) == ("Écriture", "validated")
