@@ -71,12 +71,28 @@ def trial_balance(year: FiscalYear) -> TrialBalance:
     ])
 
 
+def statement_balances(year: FiscalYear) -> dict[str, Decimal]:
+    """Balances per account, split per third party on customer and supplier accounts: a
+    customer in credit is a debt and a supplier in debit a receivable, not netted away."""
+    balances = trial_balance(year).balances()
+    split = (
+        validated_lines(year).filter(account__number__regex=r"^4[01]",
+                                     third_party__isnull=False)
+        .order_by().values_list("account__number", "third_party__code")
+        .annotate(debit=Sum("debit"), credit=Sum("credit"))
+    )
+    for number, code, debit, credit in split:
+        balances[number] -= debit - credit
+        balances[f"{number}/{code}"] = debit - credit
+    return balances
+
+
 def statements(year: FiscalYear, previous: FiscalYear | None) -> AnnualStatements:
     template = year.structure.books.chart_template
     return build_statements(
         template=template,
-        balances=trial_balance(year).balances(),
-        previous=trial_balance(previous).balances() if previous is not None else None,
+        balances=statement_balances(year),
+        previous=statement_balances(previous) if previous is not None else None,
     )
 
 

@@ -152,3 +152,24 @@ def test_lettering_refuses_lines_of_different_accounts(ledger: Ledger) -> None:
     ("", "A"), ("A", "B"), ("Z", "AA"), ("AZ", "BA"), ("ZZ", "AAA")])
 def test_lettering_codes_follow_the_handwritten_sequence(code: str, following: str) -> None:
     assert lettering.code_after(code) == following
+
+
+def test_the_bilan_balances_and_shows_the_previous_year_beside_the_new_one(
+        ledger: Ledger) -> None:
+    _a_year_of_books(ledger)
+    ledger.entry("VT", dt.date(2026, 4, 1),
+                 LineInput("411", credit="30", third_party=ledger.customer("C0002", "Avance")),
+                 LineInput("512", debit="30"), label="Acompte reçu")
+    year = _year(ledger)
+    closing.close_fiscal_year(actor=ledger.keeper, year=year, today=AFTER_YEAR_END)
+    following = FiscalYear.objects.get(starts_on=dt.date(2027, 1, 1))
+    for current, previous in ((year, None), (following, year)):
+        sheet = reports.statements(current, previous)
+        actif, passif = sheet.balance_sheet.sides
+        assert actif.total == passif.total
+        assert actif.total == D("1630.00")  # bank 1430 + customer C0001 200 on the asset side
+    assert reports.statements(year, None).result == D("350.00")
+    assert reports.statements(following, year).previous_result == D("350.00")
+    _actif, passif = reports.statements(year, None).balance_sheet.sides
+    assert D("30.00") in {line.amount for s in passif.sections for line in s.lines
+                          if any("C0002" in a for a in line.accounts)}
