@@ -104,3 +104,13 @@ def cast(db: None) -> Cast:
 @pytest.fixture
 def today() -> dt.date:
     return TODAY
+
+
+@pytest.fixture(autouse=True)
+def french_by_default() -> None:
+    """A request in English leaves English active in the test thread; reset it, so that each
+    test starts in the platform's language whatever ran before it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)

@@ -19,6 +19,7 @@ from ninja.errors import AuthenticationError, HttpError
 
 from kpa.core.api_auth import ApiTokenAuth
 from kpa.directory.api import router as directory_router
+from kpa.ledger.api import router as ledger_router
 
 api = NinjaAPI(
     title="kpa",
@@ -29,6 +30,7 @@ api = NinjaAPI(
 )
 
 api.add_router("/", directory_router)
+api.add_router("/ledger/", ledger_router)
 
 
 def _error(request: HttpRequest, detail: Any, status: int) -> HttpResponse:

@@ -25,6 +25,7 @@ account_patterns = [
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("kpa.directory.urls")),
+    path("comptabilite/", include("kpa.ledger.urls")),
     path("compte/", include(account_patterns)),
     path("langue/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

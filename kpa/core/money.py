@@ -14,3 +14,16 @@ def quantize(amount: Decimal | int | str) -> Decimal:
     if not value.is_finite():
         raise ValueError(f"Not an amount of money: {amount!r}")
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+THIN_NO_BREAK_SPACE = "\u202f"
+
+
+def format_money(amount: Decimal | int | str) -> str:
+    """"1 234,50", as French accountants write it: a narrow no-break space groups thousands,
+    so a figure never breaks across lines, in pages and in messages alike."""
+    amount = quantize(amount)
+    whole, cents = f"{abs(amount):.2f}".split(".")
+    grouped = f"{int(whole):,}".replace(",", THIN_NO_BREAK_SPACE)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{grouped},{cents}"

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from kpa.core import audit
 from kpa.core.auth import AnyUser
+from kpa.core.money import format_money
 from kpa.ledger import charts, permissions
 from kpa.ledger.models import (
     ZERO,
@@ -94,7 +95,8 @@ def closing_checks(year: FiscalYear, *, today: dt.date) -> list[ClosingCheck]:
         ),
         ClosingCheck(
             _("Le total des débits égale le total des crédits"), debit == credit,
-            _("Débit %(d)s, crédit %(c)s.") % {"d": debit, "c": credit},
+            _("Débit %(d)s, crédit %(c)s.") % {"d": format_money(debit),
+                                              "c": format_money(credit)},
         ),
     ]
 
@@ -194,7 +196,7 @@ def allocate_result(*, actor: AnyUser, year: FiscalYear, date: dt.date,
         raise ValidationError(_(
             "L'affectation doit répartir exactement le résultat en attente (%(pending)s) ; "
             "vous répartissez %(total)s."
-        ) % {"pending": pending, "total": total})
+        ) % {"pending": format_money(pending), "total": format_money(total)})
     lines: list[LineInput] = []
     source = charts.RESULT_PROFIT if pending > 0 else charts.RESULT_LOSS
     for number, amount in allocations:

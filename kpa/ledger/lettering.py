@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from kpa.core import audit
 from kpa.core.auth import AnyUser
+from kpa.core.money import format_money
 from kpa.ledger import permissions
 from kpa.ledger.models import ZERO, Account, EntryLine
 from kpa.ledger.services import require
@@ -63,7 +64,8 @@ def _check_group(lines: Sequence[EntryLine]) -> None:
     if debit != credit:
         raise ValidationError(_(
             "Ces lignes ne se soldent pas : débit %(d)s, crédit %(c)s (écart %(gap)s)."
-        ) % {"d": debit, "c": credit, "gap": debit - credit})
+        ) % {"d": format_money(debit), "c": format_money(credit),
+             "gap": format_money(debit - credit)})
 
 
 @transaction.atomic

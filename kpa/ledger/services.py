@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from kpa.core import audit
 from kpa.core.auth import AnyUser
-from kpa.core.money import quantize
+from kpa.core.money import format_money, quantize
 from kpa.directory.models import Kpa, Person, Structure
 from kpa.ledger import charts, permissions
 from kpa.ledger.models import (
@@ -331,7 +331,8 @@ def _build_lines(structure: Structure, lines: Sequence[LineInput],
         raise ValidationError(_(
             "L'écriture n'est pas équilibrée : débit %(debit)s, crédit %(credit)s (écart "
             "%(gap)s). Corrigez les montants."
-        ) % {"debit": total_debit, "credit": total_credit, "gap": total_debit - total_credit})
+        ) % {"debit": format_money(total_debit), "credit": format_money(total_credit),
+             "gap": format_money(total_debit - total_credit)})
     return built
 
 

@@ -13,7 +13,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kpa.core.dates import Period, local_today
-from kpa.core.money import CENT, quantize
+from kpa.core.money import CENT, format_money, quantize
 
 # --- money -------------------------------------------------------------------------------------
 
@@ -196,3 +196,12 @@ def test_periods_that_share_no_day_can_sit_side_by_side(a, b):
     follower = Period(a.end, b.end if b.end is not None and b.end > a.end else None)
 
     assert not a.overlaps(follower)
+
+
+@pytest.mark.parametrize(("amount", "expected"), [
+    ("0", "0,00"), ("1234.5", "1\u202f234,50"), ("-1234567.891", "-1\u202f234\u202f567,89"),
+    ("999.995", "1\u202f000,00"),
+])
+def test_amounts_are_written_the_french_way_with_a_narrow_no_break_space(
+        amount: str, expected: str) -> None:
+    assert format_money(amount) == expected

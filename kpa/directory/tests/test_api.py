@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -480,13 +481,20 @@ def test_the_openapi_document_is_public_and_lists_every_path(cast: Cast) -> None
     assert any(s.get("scheme") == "bearer" for s in schemes.values())
 
 
+def with_home_ids(path: str, cast: Cast) -> str:
+    """Fill a route's ids with the home KPA's objects; ids of later apps get the CAE's pk, which
+    names no object of theirs in the outsider's reach either."""
+    url = (path.replace("{kpa_id}", str(cast.home.pk))
+           .replace("{structure_id}", str(cast.cae.pk))
+           .replace("{person_id}", str(cast.referent.pk)))
+    return re.sub(r"\{\w+\}", str(cast.cae.pk), url)
+
+
 def test_every_api_route_answers_401_without_a_token(cast: Cast) -> None:
     schema = Client().get(f"{API}/openapi.json").json()
     client = Client()
     for path, operations in schema["paths"].items():
-        url = (path.replace("{kpa_id}", str(cast.home.pk))
-               .replace("{structure_id}", str(cast.cae.pk))
-               .replace("{person_id}", str(cast.referent.pk)))
+        url = with_home_ids(path, cast)
         for method in operations:
             response = getattr(client, method)(url, content_type="application/json")
             assert response.status_code == 401, (method, path)
@@ -500,13 +508,15 @@ def test_the_outsider_probe_walks_every_api_route_with_home_ids_and_gets_404(
     for path, operations in schema["paths"].items():
         if "{" not in path:
             continue
-        url = (path.replace("{kpa_id}", str(cast.home.pk))
-               .replace("{structure_id}", str(cast.cae.pk))
-               .replace("{person_id}", str(cast.referent.pk)))
+        url = with_home_ids(path, cast)
         for method in operations:
             if method == "get":
                 response = client.get(url)
             else:
                 response = getattr(client, method)(url, json.dumps(VALID_INVITE),
                                                    content_type="application/json")
-            assert response.status_code == 404, (method, path)
+            # A body that does not fit the route is refused before any lookup: that says
+            # nothing about the object, so it is as blind as a 404.
+            refused_body = response.status_code == 422 and all(
+                error["loc"][0] == "body" for error in response.json()["detail"])
+            assert response.status_code == 404 or refused_body, (method, path)
