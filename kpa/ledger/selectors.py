@@ -27,13 +27,28 @@ def structure_for_books(user: AnyUser, pk: int | str, today: dt.date) -> Structu
     return get_in_scope(structures_with_books_for(user, today), pk=pk)
 
 
+def fiscal_year_for(user: AnyUser, pk: int | str, today: dt.date) -> FiscalYear:
+    """A fiscal year of a structure whose books the user reads, or 404."""
+    return get_in_scope(
+        FiscalYear.objects.select_related("structure__books").filter(
+            structure__in=structures_with_books_for(user, today)),
+        pk=pk,
+    )
+
+
+def entry_for(user: AnyUser, pk: int | str, today: dt.date) -> Entry:
+    """An entry of a structure whose books the user reads, or 404."""
+    return get_in_scope(
+        Entry.objects.filter(structure__in=structures_with_books_for(user, today))
+        .select_related("structure", "journal", "fiscal_year", "reverses"),
+        pk=pk,
+    )
+
+
 def fiscal_years_of(structure: Structure) -> QuerySet[FiscalYear]:
     return FiscalYear.objects.filter(structure=structure).order_by("-starts_on")
 
 
-def fiscal_year_of(structure: Structure, pk: int | str) -> FiscalYear:
-    return get_in_scope(FiscalYear.objects.select_related("structure").filter(
-        structure=structure), pk=pk)
 
 
 def fiscal_year_named(structure: Structure, name: int) -> FiscalYear:
@@ -65,8 +80,6 @@ def journals_of(structure: Structure) -> QuerySet[Journal]:
         entry_count=Count("entries")).order_by("code")
 
 
-def journal_of(structure: Structure, pk: int | str) -> Journal:
-    return get_in_scope(Journal.objects.filter(structure=structure), pk=pk)
 
 
 def entries_of(year: FiscalYear, *, journal: Journal | None = None,
@@ -81,12 +94,6 @@ def entries_of(year: FiscalYear, *, journal: Journal | None = None,
     return entries.order_by("-date", "-pk")
 
 
-def entry_of(structure: Structure, pk: int | str) -> Entry:
-    return get_in_scope(
-        Entry.objects.filter(structure=structure).select_related(
-            "journal", "fiscal_year", "reverses"),
-        pk=pk,
-    )
 
 
 def lines_of(entry: Entry) -> QuerySet[EntryLine]:

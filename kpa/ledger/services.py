@@ -15,7 +15,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -130,16 +129,6 @@ def add_account(*, actor: AnyUser, structure: Structure, number: str, label: str
     audit.record(actor=actor, action="ledger.account.created", target=account)
     return account
 
-
-@transaction.atomic
-def set_account_active(*, actor: AnyUser, account: Account, active: bool,
-                       today: dt.date) -> Account:
-    require(permissions.can_keep_books(actor, account.structure, today=today))
-    Account.objects.filter(pk=account.pk).update(is_active=active)
-    account.is_active = active
-    audit.record(actor=actor, action="ledger.account.updated", target=account,
-                 data={"is_active": active})
-    return account
 
 
 @transaction.atomic
@@ -494,8 +483,3 @@ def reverse_entry(*, actor: AnyUser, entry: Entry, date: dt.date, today: dt.date
     audit.record(actor=actor, action="ledger.entry.reversed", target=entry,
                  data={"reversal": reversal.reference})
     return reversal
-
-
-def last_number(journal: Journal, year: FiscalYear) -> int:
-    return Entry.objects.filter(journal=journal, fiscal_year=year).aggregate(
-        n=Max("number"))["n"] or 0

@@ -30,7 +30,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kpa.core import dates
 from kpa.core.audit import events_for
 from kpa.core.forms import add_service_errors
-from kpa.core.tenancy import get_in_scope
 from kpa.directory import selectors as directory_selectors
 from kpa.directory.models import Structure
 from kpa.ledger import permissions, selectors, services
@@ -76,20 +75,15 @@ def books_structure(request: HttpRequest, structure_id: int, *,
 
 def year_in_reach(request: HttpRequest, year_id: int, *, keep: bool = False) -> FiscalYear:
     """A fiscal year of a structure whose books the user reads (keeps, with `keep`)."""
-    structures = selectors.structures_with_books_for(request.user, dates.local_today())
-    year = get_in_scope(
-        FiscalYear.objects.select_related("structure__books").filter(structure__in=structures),
-        pk=year_id)
+    year = selectors.fiscal_year_for(request.user, year_id, dates.local_today())
     books_structure(request, year.structure_id, keep=keep)
     return year
 
 
 def entry_in_reach(request: HttpRequest, entry_id: int, *, keep: bool = False) -> Entry:
-    structures = selectors.structures_with_books_for(request.user, dates.local_today())
-    found = get_in_scope(Entry.objects.filter(structure__in=structures).only("structure"),
-                         pk=entry_id)
-    structure = books_structure(request, found.structure_id, keep=keep)
-    return selectors.entry_of(structure, entry_id)
+    entry = selectors.entry_for(request.user, entry_id, dates.local_today())
+    books_structure(request, entry.structure_id, keep=keep)
+    return entry
 
 
 def has_books(structure: Structure) -> bool:
