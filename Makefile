@@ -64,7 +64,7 @@ test: install
 lint: install
 	@mkdir -p var
 	$(BIN)/ruff check .
-	$(BIN)/mypy kpa config
+	$(BIN)/mypy kpa config benchmarks
 	$(BIN)/lint-imports
 	$(KPA) makemigrations --check --dry-run
 

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "axes",
     "django_htmx",
     "csp",
+    "benchmarks",
 ]
 
 MIDDLEWARE = [

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from kpa.core import audit
 from kpa.core.auth import AnyUser
-from kpa.core.money import format_money
+from kpa.core.money import format_money, quantize
 from kpa.ledger import charts, permissions
 from kpa.ledger.models import (
     ZERO,
@@ -36,7 +36,7 @@ from kpa.ledger.models import (
 )
 from kpa.ledger.services import (
     LineInput,
-    _create_fiscal_year,
+    append_fiscal_year,
     next_year_bounds,
     post_entry,
     require,
@@ -58,7 +58,7 @@ def year_result(year: FiscalYear) -> Decimal:
         fiscal_year=year, validated=True,
     ).filter(Q(account__number__startswith="6") | Q(account__number__startswith="7")).aggregate(
         debit=Sum("debit"), credit=Sum("credit"))
-    return (totals["credit"] or ZERO) - (totals["debit"] or ZERO)
+    return quantize((totals["credit"] or ZERO) - (totals["debit"] or ZERO))
 
 
 def closing_checks(year: FiscalYear, *, today: dt.date) -> list[ClosingCheck]:
@@ -68,7 +68,7 @@ def closing_checks(year: FiscalYear, *, today: dt.date) -> list[ClosingCheck]:
     drafts = Entry.objects.filter(fiscal_year=year, status=Entry.Status.DRAFT).count()
     totals = EntryLine.objects.filter(fiscal_year=year, validated=True).aggregate(
         debit=Sum("debit"), credit=Sum("credit"))
-    debit, credit = totals["debit"] or ZERO, totals["credit"] or ZERO
+    debit, credit = quantize(totals["debit"] or ZERO), quantize(totals["credit"] or ZERO)
     # A half-cent tolerance, because SQLite sums decimals as floats; PostgreSQL is exact.
     unbalanced = (
         EntryLine.objects.filter(fiscal_year=year, validated=True).order_by().values("entry_id")
@@ -116,7 +116,7 @@ def _opening_lines(year: FiscalYear, result: Decimal) -> list[LineInput]:
         {r["treasury_account_id"] for r in rows} - {None})
     lines: list[LineInput] = []
     for row in rows:
-        balance = row["debit"] - row["credit"]
+        balance = quantize(row["debit"] - row["credit"])
         if balance == 0:
             continue
         lines.append(LineInput(
@@ -151,7 +151,7 @@ def close_fiscal_year(*, actor: AnyUser, year: FiscalYear, today: dt.date) -> Fi
     next_start, next_end = next_year_bounds(year)
     following = FiscalYear.objects.filter(structure=structure, starts_on=year.ends_on).first()
     if following is None:
-        following = _create_fiscal_year(structure=structure, starts_on=next_start,
+        following = append_fiscal_year(structure=structure, starts_on=next_start,
                                         ends_on=next_end)
     opening_journal = Journal.objects.get(structure=structure, kind=Journal.Kind.OPENING)
     lines = _opening_lines(year, result)
@@ -178,7 +178,7 @@ def pending_result(year: FiscalYear) -> Decimal:
         fiscal_year=year, validated=True,
         account__number__in=[charts.RESULT_PROFIT, charts.RESULT_LOSS],
     ).aggregate(debit=Sum("debit"), credit=Sum("credit"))
-    return (totals["credit"] or ZERO) - (totals["debit"] or ZERO)
+    return quantize((totals["credit"] or ZERO) - (totals["debit"] or ZERO))
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from kpa.core import audit
 from kpa.core.auth import AnyUser
 from kpa.directory.models import Structure
-from kpa.ledger import charts, fec, permissions
+from kpa.ledger import fec, permissions
 from kpa.ledger.exchange import BookLine
 from kpa.ledger.models import (
     Account,
@@ -34,7 +34,7 @@ from kpa.ledger.models import (
     JournalSequence,
     ThirdParty,
 )
-from kpa.ledger.services import DEFAULT_JOURNALS, _account_root, require
+from kpa.ledger.services import account_root, install_books, require
 
 FILE_NAME_DATE = re.compile(r"FEC(\d{8})")
 JOURNAL_KINDS = (  # how other software names its journals, most specific first
@@ -99,17 +99,7 @@ def _prepare_books(structure: Structure, starts_on: dt.date, ends_on: dt.date) -
             "comptabilité vide, pour la démarrer."
         ))])
     if not Books.objects.filter(structure=structure).exists():
-        Account.objects.bulk_create(
-            Account(structure=structure, number=a.number, label=a.label, from_template=True)
-            for a in charts.load_chart(structure.chart_template)
-        )
-        accounts = {a.number: a for a in Account.objects.filter(structure=structure)}
-        Journal.objects.bulk_create(
-            Journal(structure=structure, code=code, label=label, kind=kind,
-                    account=accounts[number] if number else None)
-            for code, label, kind, number in DEFAULT_JOURNALS
-        )
-        Books.objects.create(structure=structure, chart_template=structure.chart_template)
+        install_books(structure)
     JournalSequence.objects.filter(fiscal_year__structure=structure).delete()
     FiscalYear.objects.filter(structure=structure).delete()
     return FiscalYear.objects.create(structure=structure, starts_on=starts_on, ends_on=ends_on)
@@ -129,7 +119,7 @@ class _Resolver:
         found = self.accounts.get(number)
         if found is None:
             if not number.isdigit() or number[0] not in "12345678" \
-                    or _account_root(self.structure, number) is None:
+                    or account_root(self.structure, number) is None:
                 raise ValueError(_(
                     "le compte %(number)s ne prolonge aucun compte du plan ; corrigez son "
                     "numéro dans le fichier."

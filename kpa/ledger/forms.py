@@ -127,7 +127,7 @@ class JournalForm(forms.Form):
 class ThirdPartyForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=17,
                            help_text=_("Le numéro de compte auxiliaire, par exemple C0042."))
-    name = forms.CharField(label=_("Nom"), max_length=150)
+    name = forms.CharField(label=_("Nom ou raison sociale"), max_length=150)
     kind = forms.ChoiceField(label=_("Type"), choices=ThirdParty.Kind.choices)
 
 

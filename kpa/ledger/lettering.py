@@ -20,7 +20,7 @@ from kpa.core import audit
 from kpa.core.auth import AnyUser
 from kpa.core.money import format_money
 from kpa.ledger import permissions
-from kpa.ledger.models import ZERO, Account, EntryLine
+from kpa.ledger.models import ZERO, Account, EntryLine, FiscalYear
 from kpa.ledger.services import require
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -55,6 +55,10 @@ def _check_group(lines: Sequence[EntryLine]) -> None:
     if len({(ln.account_id, ln.third_party_id) for ln in lines}) != 1:
         raise ValidationError(_("On ne lettre ensemble que des lignes d'un même compte et d'un "
                                 "même tiers."))
+    if len({ln.fiscal_year_id for ln in lines}) != 1:
+        # What a closed year leaves open is carried by the à-nouveaux: letter against those.
+        raise ValidationError(_("On ne lettre ensemble que des lignes d'un même exercice ; "
+                                "lettrez avec la ligne d'à-nouveaux."))
     if any(not ln.validated for ln in lines):
         raise ValidationError(_("Seules les lignes d'écritures validées se lettrent."))
     if any(ln.lettering_code for ln in lines):
@@ -96,12 +100,13 @@ def unletter(*, actor: AnyUser, account: Account, code: str, today: dt.date) -> 
 
 
 @transaction.atomic
-def letter_by_reference(*, actor: AnyUser, account: Account, today: dt.date) -> list[str]:
-    """Letter every group of open lines sharing a third party and a document reference whose
-    debits equal their credits — an invoice and the payments that name it."""
+def letter_by_reference(*, actor: AnyUser, account: Account, year: FiscalYear,
+                        today: dt.date) -> list[str]:
+    """Letter every group of open lines of the year sharing a third party and a document
+    reference whose debits equal their credits — an invoice and the payments that name it."""
     require(permissions.can_keep_books(actor, account.structure, today=today))
     open_lines = EntryLine.objects.select_for_update().filter(
-        account=account, validated=True, lettering_code="",
+        account=account, fiscal_year=year, validated=True, lettering_code="",
     ).exclude(entry__piece_ref="").select_related("entry").order_by("pk")
     groups: dict[tuple[int | None, str], list[EntryLine]] = defaultdict(list)
     for line in open_lines:

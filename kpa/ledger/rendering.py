@@ -135,7 +135,7 @@ def trial_balance_rows(rows: list[BalanceRow], totals: Totals) -> Iterator[Row]:
 
 
 def auxiliary_rows(balances: list[ThirdPartyBalance], totals: Totals) -> Iterator[Row]:
-    yield [_("Tiers"), _("Nom"), _("Compte"), _("Débit"), _("Crédit"), _("Solde")]
+    yield [_("Tiers"), _("Nom ou raison sociale"), _("Compte"), _("Débit"), _("Crédit"), _("Solde")]
     for b in balances:
         yield [b.code, b.name, b.account, b.debit, b.credit, b.balance]
     yield ["", _("Total"), "", totals["debit"], totals["credit"], totals["balance"]]

@@ -296,7 +296,8 @@ def _letterable_accounts(structure: Structure) -> QuerySet[Account]:
         Q(number__startswith="401") | Q(number__startswith="411"))
 
 
-def _letter(request: HttpRequest, account: Account, form: LetteringForm) -> bool:
+def _letter(request: HttpRequest, account: Account, year: FiscalYear,
+            form: LetteringForm) -> bool:
     """One of the page's three buttons: letter the ticked lines, letter by piece, unletter.
     False when the ticked lines did not even make a valid form (its errors say why)."""
     action, today = request.POST.get("action"), dates.local_today()
@@ -307,7 +308,8 @@ def _letter(request: HttpRequest, account: Account, form: LetteringForm) -> bool
                                       lines=list(form.cleaned_data["lines"]))
         messages.success(request, _("Lignes lettrées %(code)s.") % {"code": code})
     elif action == "by_reference":
-        codes = lettering.letter_by_reference(actor=request.user, account=account, today=today)
+        codes = lettering.letter_by_reference(actor=request.user, account=account, year=year,
+                                              today=today)
         messages.success(request, _("%(n)d groupe(s) lettré(s) par pièce.") % {"n": len(codes)})
     elif action == "unletter":
         lettering.unletter(actor=request.user, account=account,
@@ -332,7 +334,7 @@ def lettering_page(request: HttpRequest, year_id: int) -> HttpResponse:
                          open_lines=lines.filter(lettering_code=""))
     if request.method == "POST" and account is not None:
         try:
-            if _letter(request, account, form):
+            if _letter(request, account, year, form):
                 return redirect(request.get_full_path())
         except ValidationError as error:
             add_service_errors(form, error)

@@ -70,19 +70,9 @@ def open_books(*, actor: AnyUser, structure: Structure, first_year_starts_on: dt
     require(permissions.can_keep_books(actor, structure, today=today))
     if Books.objects.filter(structure=structure).exists():
         raise ValidationError(_("La comptabilité de cette structure est déjà ouverte."))
-    template = structure.chart_template
-    Account.objects.bulk_create(
-        Account(structure=structure, number=a.number, label=a.label, from_template=True)
-        for a in charts.load_chart(template)
-    )
-    accounts = {a.number: a for a in Account.objects.filter(structure=structure)}
-    Journal.objects.bulk_create(
-        Journal(structure=structure, code=code, label=label, kind=kind,
-                account=accounts[number] if number else None)
-        for code, label, kind, number in DEFAULT_JOURNALS
-    )
-    books = Books.objects.create(structure=structure, chart_template=template)
-    _create_fiscal_year(structure=structure, starts_on=first_year_starts_on,
+    books = install_books(structure)
+    template = books.chart_template
+    append_fiscal_year(structure=structure, starts_on=first_year_starts_on,
                         ends_on=first_year_ends_on)
     audit.record(actor=actor, action="ledger.books.opened", target=books,
                  data={"chart": template, "first_year": [str(first_year_starts_on),
@@ -90,7 +80,23 @@ def open_books(*, actor: AnyUser, structure: Structure, first_year_starts_on: dt
     return books
 
 
-def _account_root(structure: Structure, number: str) -> Account | None:
+def install_books(structure: Structure) -> Books:
+    """The chart chosen at the structure's creation, and the journals every structure starts
+    with; the caller checks that the books were not open."""
+    Account.objects.bulk_create(
+        Account(structure=structure, number=a.number, label=a.label, from_template=True)
+        for a in charts.load_chart(structure.chart_template)
+    )
+    accounts = {a.number: a for a in Account.objects.filter(structure=structure)}
+    Journal.objects.bulk_create(
+        Journal(structure=structure, code=code, label=label, kind=kind,
+                account=accounts[number] if number else None)
+        for code, label, kind, number in DEFAULT_JOURNALS
+    )
+    return Books.objects.create(structure=structure, chart_template=structure.chart_template)
+
+
+def account_root(structure: Structure, number: str) -> Account | None:
     """The longest template account of at least two digits that `number` extends."""
     prefixes = [number[:n] for n in range(2, len(number))]
     return (
@@ -107,7 +113,7 @@ def check_account_number(structure: Structure, number: str) -> Account:
     if Account.objects.filter(structure=structure, number=number).exists():
         raise ValidationError({"number": _("Le compte %(number)s existe déjà.")
                                % {"number": number}})
-    root = _account_root(structure, number)
+    root = account_root(structure, number)
     if root is None:
         raise ValidationError({"number": _(
             "Le compte %(number)s doit prolonger un compte du plan (par exemple 6061 sous "
@@ -191,7 +197,7 @@ def create_journal(*, actor: AnyUser, structure: Structure, code: str, label: st
     return journal
 
 
-def _create_fiscal_year(*, structure: Structure, starts_on: dt.date,
+def append_fiscal_year(*, structure: Structure, starts_on: dt.date,
                         ends_on: dt.date) -> FiscalYear:
     if ends_on <= starts_on or (ends_on - starts_on).days > MAX_FISCAL_YEAR_DAYS:
         raise ValidationError({"ends_on": _(
@@ -212,7 +218,7 @@ def open_fiscal_year(*, actor: AnyUser, structure: Structure, starts_on: dt.date
     require(permissions.can_keep_books(actor, structure, today=today))
     books_of(structure)
     Structure.objects.select_for_update().get(pk=structure.pk)
-    year = _create_fiscal_year(structure=structure, starts_on=starts_on, ends_on=ends_on)
+    year = append_fiscal_year(structure=structure, starts_on=starts_on, ends_on=ends_on)
     audit.record(actor=actor, action="ledger.fiscal_year.opened", target=year)
     return year
 

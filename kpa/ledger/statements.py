@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from kpa.core.money import quantize
@@ -217,7 +218,7 @@ _OTHER_SPECIAL = SideSpec(_("Comptes spéciaux"), DEBIT_POSITIVE, (
 
 PCG = Layout(
     balance_sheet=(
-        SideSpec(_("Actif"), DEBIT_POSITIVE, (
+        SideSpec(pgettext_lazy("bilan", "Actif"), DEBIT_POSITIVE, (
             section(_("Capital souscrit non appelé"),
                     line(_("Capital souscrit non appelé"), "109", optional=True)),
             section(_("Actif immobilisé"), _INTANGIBLE, _TANGIBLE, _FINANCIAL_ASSETS,
@@ -312,7 +313,7 @@ PCG = Layout(
 
 ASSO = Layout(
     balance_sheet=(
-        SideSpec(_("Actif"), DEBIT_POSITIVE, (
+        SideSpec(pgettext_lazy("bilan", "Actif"), DEBIT_POSITIVE, (
             section(_("Actif immobilisé"), _INTANGIBLE, _TANGIBLE,
                     line(_("Biens reçus par legs ou donations destinés à être cédés"),
                          "24 294", optional=True),

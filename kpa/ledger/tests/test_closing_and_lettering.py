@@ -137,7 +137,7 @@ def test_lettering_matches_lines_that_settle_each_other(ledger: Ledger) -> None:
     account = customer_lines[0].account
     assert lettering.unletter(actor=ledger.keeper, account=account, code="A",
                               today=ledger.today) == 3
-    assert lettering.letter_by_reference(actor=ledger.keeper, account=account,
+    assert lettering.letter_by_reference(actor=ledger.keeper, account=account, year=_year(ledger),
                                          today=ledger.today) == ["A"]
 
 

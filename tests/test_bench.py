@@ -1,0 +1,58 @@
+"""`kpa bench` at a tiny scale: every scenario is measured and reported. No timing is asserted:
+speed belongs to the bench itself, never to unit tests."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from kpa.ledger.models import Entry, EntryLine
+
+SCENARIOS = {"trial_balance", "statements", "fec_export", "hledger"}
+
+
+@pytest.mark.django_db
+def test_the_bench_reports_every_scenario_and_leaves_the_configured_database_alone(
+        tmp_path: Path) -> None:
+    target = tmp_path / "var" / "bench.json"
+    out = io.StringIO()
+
+    call_command("bench", scale=0.002, json=str(target), runs=1, stdout=out)
+
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data["scale"] == 0.002
+    assert data["vendor"] == connection.vendor
+    assert abs(data["lines"] - 2000) <= 100  # ± 5 %
+    assert 2000 / 4 <= data["entries"] <= 2000 / 2  # 2 to 4 lines an entry
+    assert data["generation_seconds"] > 0
+    assert {s["name"] for s in data["scenarios"]} == SCENARIOS
+    for scenario in data["scenarios"]:
+        if scenario["skipped"]:
+            assert scenario["name"] == "hledger"
+            assert shutil.which("hledger") is None
+            continue
+        assert scenario["ours"] > 0, scenario
+        assert scenario["floor"] > 0, scenario
+        assert scenario["ratio"] > 0, scenario
+        assert scenario["target"] > 0, scenario
+    assert data["memory"]["tracemalloc_peak_mib"] > 0
+    assert data["memory"]["rss_growth_mib"] >= 0
+    text = out.getvalue()
+    assert "Balance générale" in text
+    assert "Export FEC" in text
+    # Everything happened in a scratch database, since dropped.
+    assert not Entry.objects.exists()
+    assert not EntryLine.objects.exists()
+    assert not get_user_model().objects.filter(username="bench").exists()
+
+
+def test_the_bench_refuses_a_scale_that_is_not_positive() -> None:
+    with pytest.raises(CommandError, match="--scale"):
+        call_command("bench", scale=0, stdout=io.StringIO())
