@@ -175,3 +175,21 @@ def test_whoever_does_not_keep_the_books_gets_404_on_every_route(
 def test_without_a_token_the_books_answer_401(ledger: Ledger) -> None:
     response = Client().get(f"{API}/structures/{ledger.structure.pk}/accounts")
     assert response.status_code == 401
+
+
+def test_the_api_cannot_change_a_validated_entry(ledger: Ledger, api: ApiClient) -> None:
+    ledger.customer(), ledger.treasury()
+    client = api("comptable")
+    entry = post_json(client, f"{API}/structures/{ledger.structure.pk}/entries",
+                      {**SALE, "validate": True}).json()
+    url = f"{API}/entries/{entry['id']}"
+    again = client.post(f"{url}/validate")
+    assert again.status_code == 422
+    assert "ne change plus" in again.content.decode()
+    for method in ("put", "patch", "delete"):
+        assert getattr(client, method)(url, content_type="application/json").status_code \
+            in (404, 405)
+    post_json(client, f"{url}/reverse", {"date": "2026-11-28"})
+    twice = post_json(client, f"{url}/reverse", {"date": "2026-11-28"})
+    assert twice.status_code == 422
+    assert client.get(url).json()["lines"] == entry["lines"]
