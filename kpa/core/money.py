@@ -1,5 +1,6 @@
 """Money is Decimal, two places, rounded half up — here and nowhere else."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 MONEY_MAX_DIGITS = 14
@@ -27,3 +28,16 @@ def format_money(amount: Decimal | int | str) -> str:
     grouped = f"{int(whole):,}".replace(",", THIN_NO_BREAK_SPACE)
     sign = "-" if amount < 0 else ""
     return f"{sign}{grouped},{cents}"
+
+
+# Digits, an optional decimal point or comma and decimals: no exponent ("1e999" would pass
+# Decimal() and then fail every computation), no more than a trillion.
+PLAIN_AMOUNT = re.compile(r"[+-]?[0-9]{1,12}(?:[.,][0-9]+)?")
+
+
+def parse_amount(text: str) -> Decimal:
+    """"1234,50" or "-12.5" as a Decimal (not rounded); ValueError for anything else."""
+    cleaned = text.strip()
+    if not PLAIN_AMOUNT.fullmatch(cleaned):
+        raise ValueError(f"Not an amount: {text!r}")
+    return Decimal(cleaned.replace(",", "."))

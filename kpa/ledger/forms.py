@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -19,6 +19,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from kpa.core.forms import DateInput
+from kpa.core.money import parse_amount as parse_plain_amount
 from kpa.core.money import quantize
 from kpa.directory.models import Kpa, Person
 from kpa.ledger.models import (
@@ -40,16 +41,8 @@ _SPACES = re.compile(r"[\s\u00a0\u202f']")
 
 def parse_amount(text: str) -> Decimal | None:
     """"1 234,50", "1234.5" or "" → Decimal("1234.50") or None; ValueError if not an amount."""
-    cleaned = _SPACES.sub("", text or "").replace(",", ".")
-    if not cleaned:
-        return None
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(text) from None
-    if not amount.is_finite():
-        raise ValueError(text)
-    return amount
+    cleaned = _SPACES.sub("", text or "")
+    return parse_plain_amount(cleaned) if cleaned else None
 
 
 class AmountField(forms.CharField):

@@ -337,7 +337,11 @@ def lettering_page(request: HttpRequest, year_id: int) -> HttpResponse:
             if _letter(request, account, year, form):
                 return redirect(request.get_full_path())
         except ValidationError as error:
-            add_service_errors(form, error)
+            if form.is_bound:  # the ticked lines: the refusal goes on the form
+                add_service_errors(form, error)
+            else:  # lettering by reference or unlettering: no form to hold it
+                for message in error.messages:
+                    messages.error(request, message)
         except PermissionDenied:
             raise Http404 from None
     return render(request, "ledger/lettering.html", {

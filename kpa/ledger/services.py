@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from kpa.core import audit
 from kpa.core.auth import AnyUser
-from kpa.core.money import format_money, quantize
+from kpa.core.money import format_money, parse_amount, quantize
 from kpa.directory.models import Kpa, Person, Structure
 from kpa.ledger import charts, permissions
 from kpa.ledger.models import (
@@ -249,18 +249,20 @@ class LineInput:
 
 def _amount(value: Decimal | str | int, where: str) -> Decimal:
     try:
-        amount = Decimal(str(value).strip().replace(",", ".") or "0")
-    except InvalidOperation:
+        amount = value if isinstance(value, Decimal) else parse_amount(str(value) or "0")
+        if not amount.is_finite():
+            raise ValueError(value)
+    except ValueError:
         raise ValidationError(_("%(where)s : « %(value)s » n'est pas un montant.")
                               % {"where": where, "value": value}) from None
-    if not amount.is_finite() or amount != quantize(amount):
+    if abs(amount) >= Decimal(10) ** 12:
+        raise ValidationError(_("%(where)s : montant trop grand.") % {"where": where})
+    if amount != quantize(amount):
         raise ValidationError(_("%(where)s : un montant s'écrit au centime près.")
                               % {"where": where})
     if amount < 0:
         raise ValidationError(_("%(where)s : un montant est positif ; une somme négative se "
                                 "passe dans l'autre colonne.") % {"where": where})
-    if amount >= Decimal(10) ** 12:
-        raise ValidationError(_("%(where)s : montant trop grand.") % {"where": where})
     return quantize(amount)
 
 

@@ -13,7 +13,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kpa.core.dates import Period, local_today
-from kpa.core.money import CENT, format_money, quantize
+from kpa.core.money import CENT, format_money, parse_amount, quantize
 
 # --- money -------------------------------------------------------------------------------------
 
@@ -205,3 +205,15 @@ def test_periods_that_share_no_day_can_sit_side_by_side(a, b):
 def test_amounts_are_written_the_french_way_with_a_narrow_no_break_space(
         amount: str, expected: str) -> None:
     assert format_money(amount) == expected
+
+
+@pytest.mark.parametrize("text", ["1e999", "NaN", "Infinity", "1 234", "12,5,0", "", "٣",
+                                  "1234567890123"])
+def test_only_plain_amounts_are_parsed(text: str) -> None:
+    with pytest.raises(ValueError, match="Not an amount"):
+        parse_amount(text)
+
+
+def test_plain_amounts_take_a_comma_or_a_point() -> None:
+    assert parse_amount(" -1234,5 ") == Decimal("-1234.5")
+    assert parse_amount("0.01") == Decimal("0.01")
