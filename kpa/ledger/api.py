@@ -16,7 +16,6 @@ from ninja.errors import AuthenticationError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from kpa.core import dates
-from kpa.core.tenancy import get_in_scope
 from kpa.directory.models import Structure
 from kpa.directory.schemas import ErrorOut
 from kpa.ledger import permissions, reports, selectors, services
@@ -57,18 +56,12 @@ def _structure(request: HttpRequest, structure_id: int) -> Structure:
     return structure
 
 
-def _in_reach(request: HttpRequest) -> QuerySet[Structure]:
-    return selectors.structures_with_books_for(_user(request), dates.local_today())
-
-
 def _year(request: HttpRequest, year_id: int) -> FiscalYear:
-    return get_in_scope(FiscalYear.objects.select_related("structure__books").filter(
-        structure__in=_in_reach(request)), pk=year_id)
+    return selectors.fiscal_year_for(_user(request), year_id, dates.local_today())
 
 
 def _entry(request: HttpRequest, entry_id: int) -> Entry:
-    return get_in_scope(Entry.objects.select_related("journal", "structure").filter(
-        structure__in=_in_reach(request)), pk=entry_id)
+    return selectors.entry_for(_user(request), entry_id, dates.local_today())
 
 
 # -- reads ----------------------------------------------------------------------------------

@@ -52,13 +52,21 @@ class ClosingCheck:
     detail: str = ""
 
 
-def year_result(year: FiscalYear) -> Decimal:
-    """Σ class 7 - Σ class 6 over the year's validated lines: positive is a surplus."""
-    totals = EntryLine.objects.filter(
-        fiscal_year=year, validated=True,
-    ).filter(Q(account__number__startswith="6") | Q(account__number__startswith="7")).aggregate(
+def _net_credit(year: FiscalYear, accounts: Q) -> Decimal:
+    totals = EntryLine.objects.filter(accounts, fiscal_year=year, validated=True).aggregate(
         debit=Sum("debit"), credit=Sum("credit"))
     return quantize((totals["credit"] or ZERO) - (totals["debit"] or ZERO))
+
+
+def year_result(year: FiscalYear) -> Decimal:
+    """Σ class 7 - Σ class 6 over the year's validated lines: positive is a surplus."""
+    return _net_credit(year, Q(account__number__startswith="6")
+                       | Q(account__number__startswith="7"))
+
+
+def opening_piece_ref(year_name: int) -> str:
+    """The piece of a year's à-nouveaux entry: settlements of carried balances name it."""
+    return f"AN{year_name}"
 
 
 def closing_checks(year: FiscalYear, *, today: dt.date) -> list[ClosingCheck]:
@@ -160,7 +168,8 @@ def close_fiscal_year(*, actor: AnyUser, year: FiscalYear, today: dt.date) -> Fi
     if len(lines) >= 2:
         opening = post_entry(actor=actor, structure=structure, journal=opening_journal,
                              date=following.starts_on, label=label, lines=lines,
-                             piece_ref=f"AN{following.name}", validate=True, today=today)
+                             piece_ref=opening_piece_ref(following.name), validate=True,
+                             today=today)
     FiscalYear.objects.filter(pk=year.pk).update(
         status=FiscalYear.Status.CLOSED, closed_at=timezone.now(),
         closed_by=actor if actor.is_authenticated else None, result=result,
@@ -174,11 +183,7 @@ def close_fiscal_year(*, actor: AnyUser, year: FiscalYear, today: dt.date) -> Fi
 
 def pending_result(year: FiscalYear) -> Decimal:
     """What 120 and 129 still hold in `year`: the previous result awaiting allocation."""
-    totals = EntryLine.objects.filter(
-        fiscal_year=year, validated=True,
-        account__number__in=[charts.RESULT_PROFIT, charts.RESULT_LOSS],
-    ).aggregate(debit=Sum("debit"), credit=Sum("credit"))
-    return quantize((totals["credit"] or ZERO) - (totals["debit"] or ZERO))
+    return _net_credit(year, Q(account__number__in=[charts.RESULT_PROFIT, charts.RESULT_LOSS]))
 
 
 @transaction.atomic

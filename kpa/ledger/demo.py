@@ -58,9 +58,6 @@ SECOND_YEAR_END = dt.date(2027, 1, 1)
 CLOSING_DAY = dt.date(2026, 3, 31)  # the accountant closes 2025 at the end of March
 ALLOCATION_DAY = dt.date(2026, 6, 18)  # the general assembly approves the accounts
 EARLIEST_TODAY = CLOSING_DAY + dt.timedelta(days=1)
-# `closing.close_fiscal_year` gives the à-nouveaux entry this piece reference; balances carried
-# from 2025 are settled in 2026 under it, so that lettering matches them with their payment.
-CARRIED_PIECE = "AN2026"
 VOLUNTEER_HOUR = Decimal("11.88")  # SMIC horaire brut 2025, to value volunteering (875/864)
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre")
@@ -480,6 +477,7 @@ class _Books:
         at the end of 2025; customers and suppliers under the à-nouveaux' piece reference,
         so that lettering matches the payment with the balance carried forward."""
         rng = self.rng
+        carried_piece = closing.opening_piece_ref(year.name + 1)
         rows = (
             EntryLine.objects.filter(fiscal_year=year, validated=True,
                                      account__number__in=["411", "401", "431", "44551"])
@@ -502,13 +500,13 @@ class _Books:
                         self.line("512", debit=balance),
                         self.line("411", credit=balance, third_party=customer,
                                   treasury=treasuries.get(treasury) if treasury else None)],
-                    CARRIED_PIECE))
+                    carried_piece))
             elif number == "401" and third_party is not None and balance < 0:
                 supplier = tiers[third_party]
                 plan.append(Planned(dt.date(2026, 1, rng.randint(5, 31)), "BQ1",
                                     f"Paiement du solde 2025 - {supplier.name}", [
                                         self.line("401", debit=-balance, third_party=supplier),
-                                        self.line("512", credit=-balance)], CARRIED_PIECE))
+                                        self.line("512", credit=-balance)], carried_piece))
             elif number == "431" and balance < 0:
                 plan.append(self.transfer(dt.date(2026, 1, 15), "BQ1",
                                           "URSSAF, cotisations du T4 2025", "431", "512",

@@ -377,7 +377,8 @@ def create_entry(*, actor: AnyUser, structure: Structure, journal: Journal, date
 
 
 def _refuse_if_validated(entry: Entry) -> Entry:
-    stored = Entry.objects.select_for_update().get(pk=entry.pk)
+    stored = Entry.objects.select_for_update(of=("self",)).select_related("journal").get(
+        pk=entry.pk)
     if stored.is_validated:
         raise ValidationError(_(
             "L'écriture %(ref)s est validée : elle ne change plus. Contre-passez-la pour la "
@@ -447,13 +448,12 @@ def _validate(*, actor: AnyUser, entry: Entry, today: dt.date) -> Entry:
     if len(lines) < 2 or total_debit != total_credit:
         raise ValidationError(_("L'écriture n'est pas équilibrée : elle ne peut pas être "
                                 "validée."))
-    number = _next_number(entry.journal, year)
+    validated = {"status": Entry.Status.VALIDATED, "number": _next_number(entry.journal, year),
+                 "validated_on": today, "validated_at": timezone.now()}
     EntryLine.objects.filter(entry=entry).update(validated=True)
-    Entry.objects.filter(pk=entry.pk).update(
-        status=Entry.Status.VALIDATED, number=number, validated_on=today,
-        validated_at=timezone.now(),
-    )
-    entry.refresh_from_db()
+    Entry.objects.filter(pk=entry.pk).update(**validated)
+    for name, value in validated.items():
+        setattr(entry, name, value)
     audit.record(actor=actor, action="ledger.entry.validated", target=entry,
                  data={"number": entry.reference})
     return entry
