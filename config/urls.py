@@ -24,6 +24,8 @@ account_patterns = [
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # Core's pages (notifications/…) clash with none of the directory's; core first, lowest.
+    path("", include("kpa.core.urls")),
     path("", include("kpa.directory.urls")),
     path("comptabilite/", include("kpa.ledger.urls")),
     path("compte/", include(account_patterns)),

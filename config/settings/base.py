@@ -65,6 +65,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "kpa.core.context_processors.notifications",
                 "kpa.ledger.context_processors.books",
             ],
         },
@@ -145,6 +146,8 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# The public address of the site: e-mailed notifications link to it (no request to ask there).
+KPA_SITE_URL = os.environ.get("KPA_SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("KPA_FROM_EMAIL", "KPA-Cité <ne-pas-repondre@kpa.invalid>")
 
 LOGGING = {

@@ -1,5 +1,8 @@
 """The test suite: fast hashing, quiet mail, same security middleware as production."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -12,3 +15,6 @@ PASSWORD_HASHERS = [
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 AXES_ENABLED = True
+# Uploaded pieces written by tests (and by the demo some tests seed) go to a throw-away folder,
+# never into the developer's var/media.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="kpa-test-media-"))

@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from kpa.core.models import ApiToken, AuditEvent
+from kpa.core.models import ApiToken, AuditEvent, Notification
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -35,3 +35,11 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tokens are made by `kpa create_token`, which shows the secret once
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "recipient", "topic", "subject", "read_at", "emailed"]
+    list_filter = ["topic", "emailed"]
+    search_fields = ["subject", "topic", "recipient__username"]
+    list_select_related = ["recipient"]

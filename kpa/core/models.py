@@ -1,4 +1,4 @@
-"""What every app shares: the audit trail and API tokens."""
+"""What every app shares: the audit trail, API tokens and notifications."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from kpa.core.links import is_safe_relative_url
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -85,3 +87,45 @@ class ApiToken(models.Model):
     @staticmethod
     def digest_of(secret: str) -> str:
         return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Notification(models.Model):
+    """A message to one user: shown in their inbox, and e-mailed when they have an address."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("destinataire"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    subject = models.CharField(_("objet"), max_length=200)
+    body = models.TextField(_("message"))
+    url = models.CharField(
+        _("lien"), max_length=300, blank=True, help_text=_("Lien relatif au site pour agir.")
+    )
+    topic = models.CharField(
+        _("thème"), max_length=100, help_text=_("Nom pointé, par ex. journey.contract.sent.")
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    read_at = models.DateTimeField(_("lue le"), null=True, blank=True)
+    emailed = models.BooleanField(_("envoyée par e-mail"), default=False)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipient}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+    @property
+    def has_safe_url(self) -> bool:
+        """Whether `url` is a path on this site, the only kind we link to or redirect to."""
+        return bool(self.url) and is_safe_relative_url(self.url)

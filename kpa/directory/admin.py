@@ -3,7 +3,16 @@
 from django.contrib import admin
 
 from kpa.core.admin import ReadOnlyAdmin
-from kpa.directory.models import Kpa, Network, Person, Place, Role, Structure
+from kpa.directory.models import (
+    Activity,
+    ActivityMembership,
+    Kpa,
+    Network,
+    Person,
+    Place,
+    Role,
+    Structure,
+)
 
 
 @admin.register(Network)
@@ -41,3 +50,17 @@ class RoleAdmin(ReadOnlyAdmin):
     list_display = ["person", "kind", "kpa", "structure", "network", "starts_on", "ends_on"]
     list_select_related = ["person", "kpa", "structure", "network"]
     list_filter = ["kind"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(ReadOnlyAdmin):
+    list_display = ["name", "kind", "kpa", "structure", "started_on", "ended_on"]
+    list_select_related = ["kpa", "structure"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+
+@admin.register(ActivityMembership)
+class ActivityMembershipAdmin(ReadOnlyAdmin):
+    list_display = ["person", "activity", "joined_on", "left_on"]
+    list_select_related = ["person", "activity"]

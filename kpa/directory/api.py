@@ -9,20 +9,24 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.errors import AuthenticationError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from kpa.core import dates
 from kpa.core.tenancy import get_in_scope
-from kpa.directory import selectors, services
+from kpa.directory import permissions, selectors, services
 from kpa.directory.invitations import send_invitation
-from kpa.directory.models import Kpa, Person, Structure
+from kpa.directory.models import Activity, Kpa, Person, Structure
 from kpa.directory.schemas import (
     VISIBLE_ROLES_ATTR,
+    ActivityIn,
+    ActivityOut,
     ErrorOut,
     InviteIn,
     KpaOut,
@@ -121,3 +125,49 @@ def invite_person(request: HttpRequest, kpa_id: int, payload: InviteIn) -> Statu
     # With an e-mail, the person gets an account and a link to choose a password.
     transaction.on_commit(lambda: send_invitation(request, person, kpa))
     return Status(201, _with_visible_roles(user, person, today))
+
+
+@router.get("/activities", response=list[ActivityOut], summary="Les activités que vous voyez")
+@paginate(LimitOffsetPagination)
+def list_activities(request: HttpRequest) -> QuerySet[Activity]:
+    return selectors.activities_for(_user(request), dates.local_today())
+
+
+@router.get(
+    "/activities/{int:activity_id}", response={200: ActivityOut, **NOT_FOUND},
+    summary="Une activité, avec ses membres du jour",
+)
+def get_activity(request: HttpRequest, activity_id: int) -> Activity:
+    activities = selectors.activities_for(_user(request), dates.local_today())
+    return get_in_scope(activities, pk=activity_id)
+
+
+@router.post(
+    "/activities",
+    response={201: ActivityOut, 403: ErrorOut, **NOT_FOUND},
+    summary="Créer une activité dans un KPA",
+    description=(
+        "Crée une activité (enseigne) du KPA, portée par sa structure porteuse ; ses membres "
+        "y entrent à sa date de début. 404 si le KPA n'est pas visible, 403 s'il l'est mais que "
+        "vous ne pouvez pas y gérer les activités, 422 si une règle est enfreinte (messages "
+        "par champ)."
+    ),
+)
+def create_activity(request: HttpRequest, payload: ActivityIn) -> Status[Activity]:
+    user, today = _user(request), dates.local_today()
+    kpa = get_in_scope(selectors.kpas_visible_to(user, today=today), pk=payload.kpa_id)
+    if not permissions.can_manage_activities(user, kpa, today=today):
+        raise PermissionDenied  # before looking at the members: a refusal tells nothing
+    wanted = set(payload.members)
+    members = list(selectors.persons_visible_to(user, today=today).filter(pk__in=wanted))
+    unknown = sorted(wanted - {person.pk for person in members})
+    if unknown:
+        raise ValidationError({"members": _(
+            "Personne introuvable : %(ids)s."
+        ) % {"ids": ", ".join(str(pk) for pk in unknown)}})
+    activity = services.create_activity(
+        actor=user, kpa=kpa, name=payload.name, kind=payload.kind,
+        description=payload.description, started_on=payload.started_on, members=members,
+        today=today,
+    )
+    return Status(201, get_in_scope(selectors.activities_for(user, today), pk=activity.pk))

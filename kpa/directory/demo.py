@@ -10,14 +10,16 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from faker import Faker
 
-from kpa.directory.models import Kpa, Network, Person, RoleKind, Structure
+from kpa.directory.models import Activity, Kpa, Network, Person, RoleKind, Structure
 from kpa.directory.tests.factories import (
+    ActivityFactory,
     KpaFactory,
     NetworkFactory,
     PersonFactory,
     PlaceFactory,
     StructureFactory,
     give_role,
+    join_activity,
     person_with_login,
     valid_siren,
     valid_siret,
@@ -65,6 +67,20 @@ KPAS = [
 COOPERANTS_PER_KPA = 6
 ROLE_START = dt.date(2026, 1, 5)
 
+# (KPA, name, kind, members, started, description). Members: "cooperant" is the persona, a
+# number is the n-th coopérant of the KPA's local team (in creation order).
+ACTIVITIES: list[tuple[str, str, str, list[str | int], dt.date, str]] = [
+    ("KPA Roubaix", "Friperie solidaire", Activity.Kind.COLLECTIVE, ["cooperant", 0, 1],
+     dt.date(2026, 2, 2), "Vêtements de seconde main, triés et remis en état, vendus au "
+     "kilo à l'Atelier de la Condition Publique."),
+    ("KPA Roubaix", "Menuiserie de l'Épeule", Activity.Kind.INDIVIDUAL, [2],
+     dt.date(2026, 2, 16), "Petits meubles et réparations à partir de bois de récupération."),
+    ("KPA Lille-Moulins", "Traiteur du quartier", Activity.Kind.COLLECTIVE, ["cooperant", 0],
+     dt.date(2026, 3, 2), "Buffets et repas pour les associations et les fêtes du quartier."),
+    ("KPA La Rochelle-Mireuil", "Couture Mireuil", Activity.Kind.INDIVIDUAL, [0],
+     dt.date(2026, 2, 9), "Retouches, ourlets et créations sur mesure."),
+]
+
 
 @dataclass(frozen=True)
 class SeedResult:
@@ -102,6 +118,7 @@ def seed_demo_network() -> SeedResult:
     _personas(network, structures["cae"], roubaix)
     for kpa in kpas.values():
         _local_team(kpa, fake, skip_staff=kpa == roubaix)
+    _activities(kpas)
     return SeedResult(True, Person.objects.count(), Kpa.objects.count())
 
 
@@ -168,3 +185,17 @@ def _local_team(kpa: Kpa, fake: Faker, *, skip_staff: bool) -> None:
     if referent is None:
         referent = Person.objects.get(roles__kpa=kpa, roles__kind=RoleKind.REFERENT)
     Person.objects.filter(roles__kpa=kpa, email="", user__isnull=True).update(proxy=referent)
+
+
+def _activities(kpas: dict[str, Kpa]) -> None:
+    """A few activities per KPA; get-or-create all the way, so running it again adds nothing."""
+    persona = person_with_login("cooperant")
+    for kpa_name, name, kind, members, started_on, description in ACTIVITIES:
+        kpa = kpas[kpa_name]
+        team = list(Person.objects.filter(
+            roles__kpa=kpa, roles__kind=RoleKind.COOPERANT,
+        ).exclude(pk=persona.pk).order_by("pk").distinct())
+        activity = ActivityFactory.create(kpa=kpa, name=name, kind=kind, started_on=started_on,
+                                          description=description)
+        for member in members:
+            join_activity(activity, persona if member == "cooperant" else team[int(member)])

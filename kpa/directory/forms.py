@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from kpa.core.forms import DateInput
 from kpa.directory.models import (
     KPA_ROLE_KINDS,
+    Activity,
     Kpa,
     Network,
     Person,
@@ -154,4 +155,72 @@ class EndRoleForm(forms.Form):
     ends_on = forms.DateField(
         label=_("Dernier jour + 1 (fin exclue)"), widget=DateInput(),
         help_text=_("Le rôle s'arrête la veille de cette date."),
+    )
+
+
+MAX_DB_ID = 2**63 - 1
+
+
+class PersonsField(forms.ModelMultipleChoiceField[Person]):
+    """Refuses ids that no table can hold before querying: Django's `__in` lookup would crash
+    on them (an invalid choice, like any other id that is not offered)."""
+
+    def clean(self, value: Any) -> Any:
+        for pk in value if isinstance(value, list | tuple) else ():
+            try:
+                number = int(str(pk))
+            except ValueError:
+                continue  # Django reports it as an invalid value
+            if not 0 < number <= MAX_DB_ID:
+                raise forms.ValidationError(self.error_messages["invalid_choice"],
+                                            code="invalid_choice", params={"value": pk})
+        return super().clean(value)
+
+
+class ActivityForm(forms.Form):
+    name = forms.CharField(label=_("Nom de l'enseigne"), max_length=150)
+    kind = forms.ChoiceField(
+        label=_("Type d'activité"), choices=Activity.Kind.choices,
+        help_text=_("Individuelle : une seule personne. Collective : plusieurs."),
+    )
+    description = forms.CharField(label=_("Description (facultative)"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
+    started_on = forms.DateField(label=_("Début"), widget=DateInput())
+    members = PersonsField(
+        label=_("Membres"), queryset=Person.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Parmi les coopérant·es du KPA. Vous pourrez en ajouter ensuite."),
+    )
+
+    def __init__(self, *args: Any, cooperants: QuerySet[Person], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["members"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = cooperants
+
+
+class ActivityMemberForm(forms.Form):
+    person = forms.ModelChoiceField(label=_("Coopérant·e"), queryset=Person.objects.none(),
+                                    empty_label=_("Choisir une personne"))
+    joined_on = forms.DateField(label=_("Arrivée"), widget=DateInput())
+
+    def __init__(self, *args: Any, cooperants: QuerySet[Person], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["person"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = cooperants
+
+
+class EndActivityMembershipForm(forms.Form):
+    left_on = forms.DateField(
+        label=_("Dernier jour + 1 (départ exclu)"), widget=DateInput(),
+        help_text=_("La personne quitte l'activité la veille de cette date."),
+    )
+
+
+class EndActivityForm(forms.Form):
+    ended_on = forms.DateField(
+        label=_("Dernier jour + 1 (fin exclue)"), widget=DateInput(),
+        help_text=_("L'activité s'arrête la veille de cette date ; ses membres la quittent "
+                    "avec elle."),
     )

@@ -1,4 +1,4 @@
-"""The network, legal structures, KPAs, places, persons and their roles."""
+"""The network, legal structures, KPAs, places, persons, their roles and their activities."""
 
 from __future__ import annotations
 
@@ -295,3 +295,108 @@ class Role(models.Model):
     @property
     def period(self) -> Period:
         return Period(self.starts_on, self.ends_on)
+
+
+class ActivityQuerySet(models.QuerySet["Activity"]):
+    def open_on(self, day: dt.date) -> ActivityQuerySet:
+        """Activities not ended on `day` (an activity due to start later counts as open)."""
+        return self.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+
+
+class Activity(models.Model):
+    """An economic activity ("enseigne") of a KPA, carried by its structure: individual (one
+    coopérant) or collective (several). A coopérant may belong to several activities."""
+
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", _("Individuelle")
+        COLLECTIVE = "collective", _("Collective")
+
+    kpa = models.ForeignKey(
+        Kpa, verbose_name=_("KPA"), on_delete=models.PROTECT, related_name="activities"
+    )
+    structure = models.ForeignKey(
+        Structure, verbose_name=_("structure porteuse"), on_delete=models.PROTECT,
+        related_name="activities",
+        help_text=_("La structure qui porte le KPA au moment où l'activité est créée."),
+    )
+    name = models.CharField(_("nom de l'enseigne"), max_length=150)
+    kind = models.CharField(_("type"), max_length=12, choices=Kind.choices)
+    description = models.TextField(_("description"), blank=True)
+    started_on = models.DateField(_("début"))
+    ended_on = models.DateField(
+        _("fin (exclue)"), null=True, blank=True,
+        help_text=_("Premier jour sans l'activité. Vide tant qu'elle continue."),
+    )
+    members = models.ManyToManyField(
+        Person, verbose_name=_("membres"), through="ActivityMembership",
+        related_name="activities",
+    )
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("activité")
+        verbose_name_plural = _("activités")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gt=models.F("started_on")),
+                name="activity_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("directory:activity_detail", args=[self.pk])
+
+    @property
+    def period(self) -> Period:
+        return Period(self.started_on, self.ended_on)
+
+
+class ActivityMembershipQuerySet(models.QuerySet["ActivityMembership"]):
+    def current(self, day: dt.date) -> ActivityMembershipQuerySet:
+        return self.filter(Q(left_on__isnull=True) | Q(left_on__gt=day), joined_on__lte=day)
+
+
+class ActivityMembership(models.Model):
+    """A person takes part in an activity for a period (the end is exclusive)."""
+
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("activité"), on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    person = models.ForeignKey(
+        Person, verbose_name=_("personne"), on_delete=models.PROTECT,
+        related_name="activity_memberships",
+    )
+    joined_on = models.DateField(_("arrivée"))
+    left_on = models.DateField(
+        _("départ (exclu)"), null=True, blank=True,
+        help_text=_("Premier jour hors de l'activité. Vide tant que la personne y participe."),
+    )
+
+    objects = ActivityMembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("participation à une activité")
+        verbose_name_plural = _("participations aux activités")
+        ordering = ["joined_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True) | Q(left_on__gt=models.F("joined_on")),
+                name="activity_membership_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.activity}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("directory:activity_detail", args=[self.activity_id])
+
+    @property
+    def period(self) -> Period:
+        return Period(self.joined_on, self.left_on)

@@ -121,6 +121,11 @@ def can_invite_person(user: AnyUser, kpa: Kpa, *, today: dt.date) -> bool:
     return can_manage_places(user, kpa, today=today)
 
 
+def can_manage_activities(user: AnyUser, kpa: Kpa, *, today: dt.date) -> bool:
+    """Create and end a KPA's activities, add and end their members: whoever may invite."""
+    return can_invite_person(user, kpa, today=today)
+
+
 # What a référent or animateur may give on their own; other roles need the structure or network.
 KINDS_GRANTED_LOCALLY = frozenset({RoleKind.COOPERANT, RoleKind.BENEVOLE})
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
-from kpa.directory.models import Person, Role
+from kpa.directory.models import Activity, ActivityMembership, Person, Role
 
 # The API attaches a person's visible roles under this attribute before rendering the detail.
 VISIBLE_ROLES_ATTR = "api_visible_roles"
@@ -111,6 +111,66 @@ class InviteIn(Schema):
     phone: str | None = ""
     kind: KpaRoleKind = "cooperant"
     starts_on: dt.date
+
+
+class KpaRef(Schema):
+    id: int
+    name: str
+
+
+class ActivityMemberOut(Schema):
+    membership_id: int
+    person_id: int
+    first_name: str
+    last_name: str
+    joined_on: dt.date
+    left_on: dt.date | None = Field(description="Premier jour hors de l'activité (exclu) ; "
+                                                "null = ouvert.")
+
+    @staticmethod
+    def resolve_membership_id(obj: ActivityMembership) -> int:
+        return obj.pk
+
+    @staticmethod
+    def resolve_first_name(obj: ActivityMembership) -> str:
+        return obj.person.first_name
+
+    @staticmethod
+    def resolve_last_name(obj: ActivityMembership) -> str:
+        return obj.person.last_name
+
+
+class ActivityOut(Schema):
+    id: int
+    name: str
+    kind: str = Field(description="individual, collective")
+    description: str
+    started_on: dt.date
+    ended_on: dt.date | None = Field(description="Premier jour sans l'activité (exclu) ; "
+                                                 "null = en cours.")
+    kpa: KpaRef
+    structure: StructureRef = Field(description="La structure porteuse.")
+    members: list[ActivityMemberOut] = Field(description="Les membres du jour.")
+
+    @staticmethod
+    def resolve_members(obj: Activity) -> list[ActivityMembership]:
+        members: list[ActivityMembership] = getattr(obj, "current_memberships", [])
+        return members
+
+
+# A database id: what no table holds (0, negative, past 64 bits) is refused as input (422).
+DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class ActivityIn(Schema):
+    kpa_id: int
+    name: str
+    kind: Literal["individual", "collective"]
+    description: str = ""
+    started_on: dt.date
+    members: list[DbId] = Field(
+        default=[], description="Les personnes (id) qui en font partie dès le début : des "
+                                "coopérant·es du KPA ; une seule pour une activité individuelle.")
 
 
 class ErrorOut(Schema):

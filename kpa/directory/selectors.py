@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from kpa.core.auth import AnyUser
-from kpa.directory.models import Kpa, Network, Person, Place, Role, Structure
+from kpa.directory.models import (
+    Activity,
+    ActivityMembership,
+    Kpa,
+    Network,
+    Person,
+    Place,
+    Role,
+    RoleKind,
+    Structure,
+)
 from kpa.directory.permissions import reach_of
 
 
@@ -132,3 +142,41 @@ def current_roles_of(person: Person, *, today: dt.date) -> QuerySet[Role]:
     return person.roles.current(today).select_related(
         "kpa__carrying_structure", "structure", "network"
     )
+
+
+def activities_for(user: AnyUser, today: dt.date) -> QuerySet[Activity]:
+    """Activities of the KPAs the user reaches, with their carrier and current members.
+
+    Each activity carries `current_memberships` (memberships current on `today`, person
+    loaded), fetched in one query for the whole list.
+    """
+    if not user.is_authenticated:
+        return Activity.objects.none()
+    current = ActivityMembership.objects.current(today).select_related("person").order_by(
+        "person__last_name", "person__first_name", "person_id")
+    return (
+        Activity.objects.filter(kpa__in=Kpa.objects.filter(_kpa_filter(user, today)))
+        .select_related("kpa", "structure")
+        .prefetch_related(Prefetch("memberships", queryset=current,
+                                   to_attr="current_memberships"))
+    )
+
+
+def activity_memberships_for(user: AnyUser, today: dt.date) -> QuerySet[ActivityMembership]:
+    """Memberships of the activities the user reaches."""
+    return ActivityMembership.objects.filter(
+        activity__in=activities_for(user, today).values("pk")
+    ).select_related("activity__kpa", "person")
+
+
+def memberships_of(activity: Activity) -> QuerySet[ActivityMembership]:
+    """Every membership of a visible activity, past ones included, for its page."""
+    # Current members first (no end), then the latest to leave.
+    return activity.memberships.select_related("person").order_by(
+        F("left_on").desc(nulls_first=True), "person__last_name", "person__first_name", "id")
+
+
+def kpa_cooperants(kpa: Kpa, *, today: dt.date) -> QuerySet[Person]:
+    """People holding a current coopérant role in `kpa`: who may join its activities."""
+    cooperant_roles = Role.objects.current(today).filter(kpa=kpa, kind=RoleKind.COOPERANT)
+    return Person.objects.filter(pk__in=cooperant_roles.values("person_id"))

@@ -1,21 +1,22 @@
 """Every write of the directory. Keyword-only, takes the acting user, atomic, audited.
 
 Services check their own gate and the rules (valid identifiers, role periods that neither invert
-nor overlap), so forms, the API, commands and the admin all get the same answers. They raise
-`PermissionDenied` for a gate and `ValidationError` (French, field-keyed) for a rule.
+nor overlap, activities whose members are coopérants of their KPA), so forms, the API, commands
+and the admin all get the same answers. They raise `PermissionDenied` for a gate and
+`ValidationError` (French, field-keyed) for a rule.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils.translation import gettext as _
 
 from kpa.core import audit
@@ -25,6 +26,8 @@ from kpa.directory.models import (
     KPA_ROLE_KINDS,
     NETWORK_ROLE_KINDS,
     STRUCTURE_ROLE_KINDS,
+    Activity,
+    ActivityMembership,
     Kpa,
     Network,
     Person,
@@ -307,3 +310,196 @@ def update_person(*, actor: AnyUser, person: Person, today: dt.date,
     audit.record(actor=actor, action="directory.person.updated", target=person,
                  data={"fields": changed})
     return person
+
+
+# --- activities ------------------------------------------------------------------------------
+
+
+def _date(day: dt.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _refuse(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _is_cooperant(person: Person, kpa: Kpa, today: dt.date) -> bool:
+    return Role.objects.current(today).filter(
+        person=person, kpa=kpa, kind=RoleKind.COOPERANT
+    ).exists()
+
+
+def _not_cooperant(person: Person, kpa: Kpa) -> str:
+    return _(
+        "%(person)s n'a pas de rôle de coopérant·e en cours au %(kpa)s : seules les personnes "
+        "coopérantes du KPA peuvent faire partie de ses activités."
+    ) % {"person": person, "kpa": kpa}
+
+
+def _locked(activity: Activity) -> Activity:
+    """The stored activity, locked, so concurrent changes to its members queue up."""
+    return Activity.objects.select_for_update().select_related("kpa").get(pk=activity.pk)
+
+
+@transaction.atomic
+def create_activity(*, actor: AnyUser, kpa: Kpa, name: str, kind: str, started_on: dt.date,
+                    today: dt.date, description: str = "",
+                    members: Iterable[Person] = ()) -> Activity:
+    """Open an activity of `kpa`, carried by its carrying structure; members join on its start.
+
+    An individual activity has exactly one member; every member holds a current coopérant role
+    in the KPA; the name is not taken by another open activity of the KPA.
+    """
+    _require(permissions.can_manage_activities(actor, kpa, today=today))
+    # Lock the KPA so two concurrent creations cannot both pass the name check.
+    kpa = Kpa.objects.select_for_update().get(pk=kpa.pk)
+    people = list({person.pk: person for person in members}.values())
+    activity = Activity(kpa=kpa, structure_id=kpa.carrying_structure_id, name=name.strip(),
+                        kind=kind, description=description.strip(), started_on=started_on)
+    errors: dict[str, list[str]] = {}
+    try:
+        activity.full_clean()
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if activity.name and Activity.objects.open_on(today).filter(
+        kpa=kpa, name__iexact=activity.name
+    ).exists():
+        errors.setdefault("name", []).append(_(
+            "Le %(kpa)s a déjà une activité en cours nommée « %(name)s ». Choisissez un autre "
+            "nom, ou terminez d'abord l'autre activité."
+        ) % {"kpa": kpa, "name": activity.name})
+    if kind == Activity.Kind.INDIVIDUAL and len(people) != 1:
+        errors.setdefault("members", []).append(_(
+            "Une activité individuelle a exactement un membre : choisissez une seule personne "
+            "(ou faites-en une activité collective)."
+        ))
+    cooperants = set(Role.objects.current(today).filter(
+        kpa=kpa, kind=RoleKind.COOPERANT, person__in=people,
+    ).values_list("person_id", flat=True))
+    for person in people:
+        if person.pk not in cooperants:
+            errors.setdefault("members", []).append(_not_cooperant(person, kpa))
+    _refuse(errors)
+    activity.save()
+    ActivityMembership.objects.bulk_create(
+        ActivityMembership(activity=activity, person=person, joined_on=started_on)
+        for person in people
+    )
+    audit.record(actor=actor, action="directory.activity.created", target=activity, data={
+        "kpa": kpa.pk, "structure": activity.structure_id, "kind": kind,
+        "started_on": started_on.isoformat(), "members": [person.pk for person in people],
+    })
+    return activity
+
+
+@transaction.atomic
+def add_activity_member(*, actor: AnyUser, activity: Activity, person: Person,
+                        joined_on: dt.date, today: dt.date) -> ActivityMembership:
+    """Add a coopérant of the activity's KPA from `joined_on`.
+
+    Refused: someone already a member over that period; a second member of an individual
+    activity; a date before the activity starts or from its end on. When the activity has an
+    end date, the membership ends with it.
+    """
+    _require(permissions.can_manage_activities(actor, activity.kpa, today=today))
+    activity = _locked(activity)
+    errors: dict[str, list[str]] = {}
+    if joined_on < activity.started_on:
+        errors["joined_on"] = [_(
+            "L'arrivée ne peut pas précéder le début de l'activité (%(start)s)."
+        ) % {"start": _date(activity.started_on)}]
+    elif activity.ended_on is not None and joined_on >= activity.ended_on:
+        errors["joined_on"] = [_(
+            "L'activité se termine le %(end)s (exclu) : on ne peut plus la rejoindre à cette "
+            "date."
+        ) % {"end": _date(activity.ended_on)}]
+    membership = ActivityMembership(activity=activity, person=person, joined_on=joined_on,
+                                    left_on=activity.ended_on)
+    if not _is_cooperant(person, activity.kpa, today):
+        errors.setdefault("person", []).append(_not_cooperant(person, activity.kpa))
+    if not errors:
+        overlapping = [other for other in activity.memberships.select_related("person")
+                       if other.period.overlaps(membership.period)]
+        if any(other.person_id == person.pk for other in overlapping):
+            errors["person"] = [_(
+                "%(person)s fait déjà partie de « %(activity)s » sur cette période."
+            ) % {"person": person, "activity": activity}]
+        elif activity.kind == Activity.Kind.INDIVIDUAL and overlapping:
+            errors["person"] = [_(
+                "« %(activity)s » est une activité individuelle et %(member)s en fait déjà "
+                "partie : une activité individuelle n'a qu'un membre à la fois."
+            ) % {"activity": activity, "member": overlapping[0].person}]
+    _refuse(errors)
+    membership.full_clean()
+    membership.save()
+    audit.record(actor=actor, action="directory.activity.member_added", target=activity, data={
+        "membership": membership.pk, "person": person.pk, "joined_on": joined_on.isoformat(),
+    })
+    return membership
+
+
+@transaction.atomic
+def end_activity_membership(*, actor: AnyUser, membership: ActivityMembership,
+                            left_on: dt.date, today: dt.date) -> ActivityMembership:
+    """The member leaves the activity on `left_on` (exclusive: their last day is the day
+    before)."""
+    activity = membership.activity
+    _require(permissions.can_manage_activities(actor, activity.kpa, today=today))
+    activity = _locked(activity)
+    membership = ActivityMembership.objects.select_related("person").get(pk=membership.pk)
+    if membership.left_on is not None and membership.left_on <= today:
+        raise ValidationError({"left_on": _(
+            "%(person)s a déjà quitté l'activité le %(end)s."
+        ) % {"person": membership.person, "end": _date(membership.left_on)}})
+    if left_on <= membership.joined_on:
+        raise ValidationError({"left_on": _(
+            "Le départ doit venir après l'arrivée (%(start)s)."
+        ) % {"start": _date(membership.joined_on)}})
+    if activity.ended_on is not None and left_on > activity.ended_on:
+        raise ValidationError({"left_on": _(
+            "L'activité se termine le %(end)s : le départ ne peut pas venir après."
+        ) % {"end": _date(activity.ended_on)}})
+    membership.left_on = left_on
+    membership.full_clean()
+    membership.save(update_fields=["left_on"])
+    audit.record(actor=actor, action="directory.activity.member_left", target=activity, data={
+        "membership": membership.pk, "person": membership.person_id,
+        "left_on": left_on.isoformat(),
+    })
+    return membership
+
+
+@transaction.atomic
+def end_activity(*, actor: AnyUser, activity: Activity, ended_on: dt.date,
+                 today: dt.date) -> Activity:
+    """End the activity on `ended_on` (exclusive); its members still there leave with it."""
+    _require(permissions.can_manage_activities(actor, activity.kpa, today=today))
+    activity = _locked(activity)
+    if activity.ended_on is not None and activity.ended_on <= today:
+        raise ValidationError({"ended_on": _(
+            "L'activité est déjà terminée depuis le %(end)s."
+        ) % {"end": _date(activity.ended_on)}})
+    if ended_on <= activity.started_on:
+        raise ValidationError({"ended_on": _(
+            "La fin doit venir après le début de l'activité (%(start)s)."
+        ) % {"start": _date(activity.started_on)}})
+    staying = list(activity.memberships.filter(
+        Q(left_on__isnull=True) | Q(left_on__gt=ended_on)
+    ).select_related("person"))
+    late = [m for m in staying if m.joined_on >= ended_on]
+    if late:
+        raise ValidationError({"ended_on": _(
+            "%(person)s doit rejoindre l'activité le %(start)s, après cette fin : choisissez "
+            "une fin plus tardive."
+        ) % {"person": late[0].person, "start": _date(late[0].joined_on)}})
+    for membership in staying:
+        membership.left_on = ended_on
+        membership.save(update_fields=["left_on"])
+    activity.ended_on = ended_on
+    activity.full_clean()
+    activity.save(update_fields=["ended_on"])
+    audit.record(actor=actor, action="directory.activity.ended", target=activity, data={
+        "ended_on": ended_on.isoformat(), "memberships_ended": [m.pk for m in staying],
+    })
+    return activity

@@ -22,4 +22,11 @@ urlpatterns = [
     path("personnes/<int:pk>/modifier/", views.person_edit, name="person_edit"),
     path("personnes/<int:person_pk>/roles/nouveau/", views.role_create, name="role_create"),
     path("roles/<int:pk>/terminer/", views.role_end, name="role_end"),
+    path("kpa/<int:kpa_pk>/activites/nouvelle/", views.activity_create, name="activity_create"),
+    path("activites/<int:pk>/", views.activity_detail, name="activity_detail"),
+    path("activites/<int:pk>/membres/ajouter/", views.activity_member_add,
+         name="activity_member_add"),
+    path("activites/<int:pk>/terminer/", views.activity_end, name="activity_end"),
+    path("activites/participations/<int:pk>/terminer/", views.activity_member_end,
+         name="activity_member_end"),
 ]

@@ -10,18 +10,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kpa.core.auth import AnyUser
 from kpa.core.dates import local_today
 from kpa.core.forms import add_service_errors
 from kpa.core.tenancy import get_in_scope
 from kpa.directory import permissions, selectors, services
 from kpa.directory.forms import (
+    ActivityForm,
+    ActivityMemberForm,
+    EndActivityForm,
+    EndActivityMembershipForm,
     EndRoleForm,
     InviteForm,
     KpaForm,
@@ -33,7 +38,15 @@ from kpa.directory.forms import (
 )
 from kpa.directory.home import home_panels
 from kpa.directory.invitations import send_invitation
-from kpa.directory.models import KPA_ROLE_KINDS, Kpa, Network, RoleKind, Structure
+from kpa.directory.models import (
+    KPA_ROLE_KINDS,
+    Activity,
+    Kpa,
+    Network,
+    Person,
+    RoleKind,
+    Structure,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -53,7 +66,7 @@ def _gate(allowed: bool) -> None:
 
 def _form_page(request: HttpRequest, form: BaseForm, *, title: str, submit: str,
                save: Callable[[dict[str, Any]], Model], success: str,
-               back: str | None = None) -> HttpResponse:
+               back: str | None = None, template: str = FORM_TEMPLATE) -> HttpResponse:
     """Validate `form` on POST, call `save` (a service), redirect to the object on success."""
     if request.method == "POST" and form.is_valid():
         try:
@@ -66,7 +79,7 @@ def _form_page(request: HttpRequest, form: BaseForm, *, title: str, submit: str,
             messages.success(request, success)
             return redirect(obj.get_absolute_url())  # type: ignore[attr-defined]
     status = 400 if request.method == "POST" else 200
-    return render(request, FORM_TEMPLATE,
+    return render(request, template,
                   {"form": form, "title": title, "submit": submit, "back": back}, status=status)
 
 
@@ -86,19 +99,27 @@ def kpa_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _sees_people(user: AnyUser, kpa: Kpa, today: dt.date) -> bool:
+    """Whether the user looks after the KPA's people (and so opens their pages)."""
+    return (permissions.can_edit_kpa(user, kpa, today=today)
+            or kpa.pk in permissions.reach_of(user, today).staff_kpas)
+
+
 @login_required
 def kpa_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = local_today()
     kpa = get_in_scope(selectors.kpas_visible_to(request.user, today=today), pk=pk)
-    can_edit = permissions.can_edit_kpa(request.user, kpa, today=today)
-    sees_people = can_edit or kpa.pk in permissions.reach_of(request.user, today).staff_kpas
+    sees_people = _sees_people(request.user, kpa, today)
     return render(request, "directory/kpa_detail.html", {
         "kpa": kpa,
         "places": kpa.places.all(),
         "people": selectors.kpa_people(kpa, today=today) if sees_people else None,
-        "can_edit": can_edit,
+        "activities": selectors.activities_for(request.user, today).filter(kpa=kpa),
+        "can_edit": permissions.can_edit_kpa(request.user, kpa, today=today),
         "can_manage_places": permissions.can_manage_places(request.user, kpa, today=today),
         "can_invite": permissions.can_invite_person(request.user, kpa, today=today),
+        "can_manage_activities": permissions.can_manage_activities(request.user, kpa,
+                                                                   today=today),
     })
 
 
@@ -348,4 +369,103 @@ def role_end(request: HttpRequest, pk: int) -> HttpResponse:
     return _form_page(
         request, form, title=_("Terminer le rôle : %(role)s") % {"role": role},
         submit=_("Terminer le rôle"), save=end, success=_("Le rôle est terminé."),
+    )
+
+
+# --- Activities --------------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_create(request: HttpRequest, kpa_pk: int) -> HttpResponse:
+    today = local_today()
+    kpa = get_in_scope(selectors.kpas_visible_to(request.user, today=today), pk=kpa_pk)
+    _gate(permissions.can_manage_activities(request.user, kpa, today=today))
+    form = ActivityForm(request.POST or None,
+                        cooperants=selectors.kpa_cooperants(kpa, today=today),
+                        initial={"kind": Activity.Kind.COLLECTIVE, "started_on": today})
+    return _form_page(
+        request, form, title=_("Nouvelle activité au %(kpa)s") % {"kpa": kpa.name},
+        submit=_("Créer l'activité"),
+        save=lambda data: services.create_activity(actor=request.user, kpa=kpa, today=today,
+                                                   **data),
+        success=_("L'activité a été créée."), template="directory/activity_form.html",
+    )
+
+
+def _joinable(activity: Activity, today: dt.date) -> QuerySet[Person]:
+    """The KPA's current coopérants who are not current members of the activity already."""
+    members = activity.memberships.current(today).values("person_id")
+    return selectors.kpa_cooperants(activity.kpa, today=today).exclude(pk__in=members)
+
+
+@login_required
+def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    today = local_today()
+    activity = get_in_scope(selectors.activities_for(request.user, today), pk=pk)
+    can_manage = permissions.can_manage_activities(request.user, activity.kpa, today=today)
+    is_open = activity.ended_on is None or activity.ended_on > today
+    member_form = (
+        ActivityMemberForm(cooperants=_joinable(activity, today), initial={"joined_on": today})
+        if can_manage and is_open else None
+    )
+    memberships = [(m, m.left_on is None or m.left_on > today)
+                   for m in selectors.memberships_of(activity)]
+    return render(request, "directory/activity_detail.html", {
+        "activity": activity,
+        "memberships": memberships,
+        "sees_people": _sees_people(request.user, activity.kpa, today),
+        "can_manage": can_manage,
+        "is_open": is_open,
+        "member_form": member_form,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    today = local_today()
+    activity = get_in_scope(selectors.activities_for(request.user, today), pk=pk)
+    _gate(permissions.can_manage_activities(request.user, activity.kpa, today=today))
+    form = ActivityMemberForm(request.POST or None, cooperants=_joinable(activity, today),
+                              initial={"joined_on": today})
+    return _form_page(
+        request, form, title=_("Ajouter un membre à %(name)s") % {"name": activity.name},
+        submit=_("Ajouter à l'activité"),
+        save=lambda data: services.add_activity_member(actor=request.user, activity=activity,
+                                                       today=today, **data),
+        success=_("La personne a rejoint l'activité."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_member_end(request: HttpRequest, pk: int) -> HttpResponse:
+    today = local_today()
+    membership = get_in_scope(selectors.activity_memberships_for(request.user, today), pk=pk)
+    _gate(permissions.can_manage_activities(request.user, membership.activity.kpa, today=today))
+    form = EndActivityMembershipForm(request.POST or None, initial={"left_on": today})
+    return _form_page(
+        request, form,
+        title=_("%(person)s quitte %(activity)s") % {"person": membership.person.full_name,
+                                                     "activity": membership.activity.name},
+        submit=_("Confirmer le départ"),
+        save=lambda data: services.end_activity_membership(
+            actor=request.user, membership=membership, today=today, **data),
+        success=_("Le départ de l'activité est enregistré."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_end(request: HttpRequest, pk: int) -> HttpResponse:
+    today = local_today()
+    activity = get_in_scope(selectors.activities_for(request.user, today), pk=pk)
+    _gate(permissions.can_manage_activities(request.user, activity.kpa, today=today))
+    form = EndActivityForm(request.POST or None, initial={"ended_on": today})
+    return _form_page(
+        request, form, title=_("Terminer l'activité %(name)s") % {"name": activity.name},
+        submit=_("Terminer l'activité"),
+        save=lambda data: services.end_activity(actor=request.user, activity=activity,
+                                                today=today, **data),
+        success=_("L'activité est terminée."),
     )

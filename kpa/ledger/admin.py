@@ -42,8 +42,8 @@ class ThirdPartyAdmin(ReadOnlyAdmin):
 
 @admin.register(TreasuryAccount)
 class TreasuryAccountAdmin(ReadOnlyAdmin):
-    list_display = ["code", "label", "kind", "structure"]
-    list_select_related = ["structure"]
+    list_display = ["code", "label", "kind", "structure", "activity"]
+    list_select_related = ["structure", "activity"]
 
 
 class EntryLineInline(admin.TabularInline[EntryLine, Entry]):

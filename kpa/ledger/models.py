@@ -131,6 +131,10 @@ class TreasuryAccount(models.Model):
         Kpa, verbose_name=_("KPA"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="treasury_accounts",
     )
+    activity = models.ForeignKey(
+        "directory.Activity", verbose_name=_("activité"), on_delete=models.PROTECT, null=True,
+        blank=True, related_name="treasury_accounts",
+    )
     is_active = models.BooleanField(_("actif"), default=True)
 
     class Meta:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from kpa.core import audit
 from kpa.core.auth import AnyUser
 from kpa.core.money import format_money, parse_amount, quantize
-from kpa.directory.models import Kpa, Person, Structure
+from kpa.directory.models import Activity, Kpa, Person, Structure
 from kpa.ledger import charts, permissions
 from kpa.ledger.models import (
     ZERO,
@@ -152,18 +152,48 @@ def create_third_party(*, actor: AnyUser, structure: Structure, code: str, name:
 @transaction.atomic
 def create_treasury_account(*, actor: AnyUser, structure: Structure, code: str, label: str,
                             kind: str, person: Person | None = None, kpa: Kpa | None = None,
+                            activity: Activity | None = None,
                             today: dt.date) -> TreasuryAccount:
     require(permissions.can_keep_books(actor, structure, today=today))
     return open_treasury_account(actor=actor, structure=structure, code=code, label=label,
-                                 kind=kind, person=person, kpa=kpa)
+                                 kind=kind, person=person, kpa=kpa, activity=activity)
+
+
+def _check_activity(account: TreasuryAccount, activity: Activity) -> None:
+    """An activity's account lives in its carrier's books, for its KPA, with its kind."""
+    if activity.structure_id != account.structure_id:
+        raise ValidationError({"activity": _(
+            "L'activité « %(activity)s » est portée par une autre structure : son compte de "
+            "trésorerie s'ouvre dans les comptes de celle-ci."
+        ) % {"activity": activity}})
+    if account.kpa_id is not None and account.kpa_id != activity.kpa_id:
+        raise ValidationError({"kpa": _(
+            "L'activité « %(activity)s » appartient à un autre KPA."
+        ) % {"activity": activity}})
+    expected = (TreasuryAccount.Kind.COLLECTIVE if activity.kind == Activity.Kind.COLLECTIVE
+                else TreasuryAccount.Kind.INDIVIDUAL)
+    if account.kind != expected:
+        raise ValidationError({"kind": _(
+            "L'activité « %(activity)s » est %(activity_kind)s : son compte de trésorerie est "
+            "du type « %(expected)s »."
+        ) % {"activity": activity, "activity_kind": activity.get_kind_display().lower(),
+             "expected": TreasuryAccount.Kind(expected).label}})
 
 
 def open_treasury_account(*, actor: AnyUser, structure: Structure, code: str, label: str,
-                          kind: str, person: Person | None = None,
-                          kpa: Kpa | None = None) -> TreasuryAccount:
-    """For other apps' services (a CAPE contract opens its coopérant's treasury)."""
+                          kind: str, person: Person | None = None, kpa: Kpa | None = None,
+                          activity: Activity | None = None) -> TreasuryAccount:
+    """For other apps' services (a CAPE contract opens its coopérant's treasury).
+
+    With an `activity`, the account follows it: same structure, its KPA (the default), and
+    the activity's kind (collective for a collective activity, individual otherwise).
+    """
     account = TreasuryAccount(structure=structure, code=code.strip().upper(),
-                              label=label.strip(), kind=kind, person=person, kpa=kpa)
+                              label=label.strip(), kind=kind, person=person, kpa=kpa,
+                              activity=activity)
+    if activity is not None:
+        _check_activity(account, activity)
+        account.kpa_id = activity.kpa_id
     account.full_clean()
     account.save()
     audit.record(actor=actor, action="ledger.treasury_account.created", target=account)

@@ -9,7 +9,17 @@ import factory
 from django.contrib.auth.models import User
 from stdnum import luhn
 
-from kpa.directory.models import Kpa, Network, Person, Place, Role, RoleKind, Structure
+from kpa.directory.models import (
+    Activity,
+    ActivityMembership,
+    Kpa,
+    Network,
+    Person,
+    Place,
+    Role,
+    RoleKind,
+    Structure,
+)
 
 
 def valid_siren(seed: int) -> str:
@@ -103,6 +113,26 @@ class RoleFactory(factory.django.DjangoModelFactory[Role]):
     person = factory.SubFactory(PersonFactory)
     kind = RoleKind.COOPERANT
     starts_on = dt.date(2025, 1, 6)
+
+
+class ActivityFactory(factory.django.DjangoModelFactory[Activity]):
+    class Meta:
+        model = Activity
+        django_get_or_create = ("kpa", "name")
+
+    kpa = factory.SubFactory(KpaFactory)
+    structure = factory.SelfAttribute("kpa.carrying_structure")
+    name = factory.Sequence(lambda n: f"Activité {n}")
+    kind = Activity.Kind.COLLECTIVE
+    started_on = dt.date(2025, 1, 6)
+
+
+def join_activity(activity: Activity, person: Person,
+                  joined_on: dt.date | None = None) -> ActivityMembership:
+    """Put `person` in `activity` from `joined_on` (its start by default), reused if there."""
+    membership, _ = ActivityMembership.objects.get_or_create(
+        activity=activity, person=person, joined_on=joined_on or activity.started_on)
+    return membership
 
 
 def person_with_login(username: str, **person_fields: Any) -> Person:

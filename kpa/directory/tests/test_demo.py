@@ -15,7 +15,17 @@ from stdnum.fr import siret as stdnum_siret
 from conftest import TODAY
 from kpa.core.models import AuditEvent
 from kpa.directory.demo import DEMO_PASSWORD, PERSONAS, demo_already_seeded, seed_demo_network
-from kpa.directory.models import Kpa, Network, Person, Place, Role, RoleKind, Structure
+from kpa.directory.models import (
+    Activity,
+    ActivityMembership,
+    Kpa,
+    Network,
+    Person,
+    Place,
+    Role,
+    RoleKind,
+    Structure,
+)
 from kpa.directory.selectors import kpas_visible_to
 
 User = get_user_model()
@@ -44,7 +54,8 @@ def demo_with_real_passwords(settings):
 
 def counts() -> dict[str, int]:
     return {model.__name__: model.objects.count()
-            for model in (Network, Structure, Kpa, Place, Person, Role, User, AuditEvent)}
+            for model in (Network, Structure, Kpa, Place, Person, Role, Activity,
+                          ActivityMembership, User, AuditEvent)}
 
 
 def login(username: str, password: str):
@@ -93,7 +104,7 @@ def test_associations_keep_the_associations_chart_of_accounts(demo):
 
 
 def test_every_demo_object_passes_the_models_own_validation(demo):
-    for model in (Network, Structure, Kpa, Place, Person, Role):
+    for model in (Network, Structure, Kpa, Place, Person, Role, Activity, ActivityMembership):
         for obj in model.objects.all():
             obj.full_clean()
 
@@ -123,6 +134,29 @@ def test_people_without_e_mail_or_login_have_a_referent_acting_for_them(demo):
         assert person.proxy is not None, person
         kpas = set(person.roles.values_list("kpa", flat=True))
         assert person.proxy.roles.filter(kind=RoleKind.REFERENT, kpa__in=kpas).exists(), person
+
+
+def test_the_demo_has_individual_and_collective_activities_run_by_cooperants(demo):
+    activities = list(Activity.objects.select_related("kpa").prefetch_related("memberships"))
+
+    assert {a.kind for a in activities} == set(Activity.Kind.values)
+    for activity in activities:
+        assert activity.structure_id == activity.kpa.carrying_structure_id, activity
+        members = [m.person_id for m in activity.memberships.all()]
+        assert members, activity
+        if activity.kind == Activity.Kind.INDIVIDUAL:
+            assert len(members) == 1, activity
+        cooperants = Role.objects.current(TODAY).filter(kpa=activity.kpa,
+                                                        kind=RoleKind.COOPERANT)
+        assert set(members) <= set(cooperants.values_list("person_id", flat=True)), activity
+    assert Activity.objects.get(name="Friperie solidaire").members.count() == 3
+
+
+def test_the_cooperant_persona_takes_part_in_activities_of_both_their_kpas(demo):
+    persona = Person.objects.get(user__username="cooperant")
+
+    assert {a.kpa.name for a in persona.activities.select_related("kpa")} == {
+        "KPA Roubaix", "KPA Lille-Moulins"}
 
 
 def test_there_is_one_persona_login_per_role_kind_that_works_with_the_demo_password(
@@ -180,7 +214,10 @@ def test_seeding_twice_changes_nothing(demo):
 def test_the_demo_is_the_same_every_time_it_is_built():
     first = seed_demo_network()
     names_first = sorted(Person.objects.values_list("first_name", "last_name"))
+    memberships_first = sorted(ActivityMembership.objects.values_list(
+        "activity__name", "person__first_name", "person__last_name"))
     # Start over in the same test transaction: remove what the demo made, then rebuild.
+    Activity.objects.all().delete()  # and their memberships
     Role.objects.all().delete()
     Place.objects.all().delete()
     Person.objects.all().delete()
@@ -194,6 +231,8 @@ def test_the_demo_is_the_same_every_time_it_is_built():
     assert second.created
     assert (second.persons, second.kpas) == (first.persons, first.kpas)
     assert sorted(Person.objects.values_list("first_name", "last_name")) == names_first
+    assert sorted(ActivityMembership.objects.values_list(
+        "activity__name", "person__first_name", "person__last_name")) == memberships_first
 
 
 def test_the_seed_demo_command_creates_the_network_and_prints_every_login():
