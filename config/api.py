@@ -19,6 +19,7 @@ from ninja.errors import AuthenticationError, HttpError
 
 from kpa.core.api_auth import ApiTokenAuth
 from kpa.directory.api import router as directory_router
+from kpa.journey.api import router as journey_router
 from kpa.ledger.api import router as ledger_router
 
 api = NinjaAPI(
@@ -31,6 +32,7 @@ api = NinjaAPI(
 
 api.add_router("/", directory_router)
 api.add_router("/ledger/", ledger_router)
+api.add_router("/journey/", journey_router)
 
 
 def _error(request: HttpRequest, detail: Any, status: int) -> HttpResponse:

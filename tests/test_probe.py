@@ -50,9 +50,13 @@ def converters_of(route: str, pattern: URLPattern) -> dict[str, str]:
 
 
 def all_primary_keys() -> list[int]:
+    """Every primary key of the platform's data (our apps' models and the users). Django's own
+    bookkeeping tables (permissions, content types, sessions) are left out: no route names
+    them, and their hundreds of rows would multiply the walk for nothing."""
     keys: set[int] = set()
     for model in apps.get_models():
-        if model._meta.pk and model._meta.pk.get_internal_type() in {
+        ours = model.__module__.startswith("kpa.") or model._meta.label == "auth.User"
+        if ours and model._meta.pk and model._meta.pk.get_internal_type() in {
             "AutoField", "BigAutoField", "IntegerField",
         }:
             keys.update(model._default_manager.values_list("pk", flat=True)[:200])
@@ -94,6 +98,17 @@ def test_the_probe_sees_every_route(cast: Cast) -> None:
     assert len(routes) >= 20
 
 
+# Pages meant for anyone: the inscription form lists the KPAs open to inscriptions, by name and
+# with their carrying structure. Those public names are all they may show of the home KPA.
+PUBLIC_ROUTES = {"parcours/inscription/", "parcours/inscription/<int:kpa_id>/"}
+
+
+def without_public_names(body: bytes, cast: Cast) -> bytes:
+    for name in (cast.home.name, cast.cae.name):
+        body = body.replace(name.encode(), b"")
+    return body
+
+
 def test_an_outsider_reaches_nothing_of_another_kpa(cast: Cast, outsider_client: Client) -> None:
     ids = all_primary_keys()
     audit_before = AuditEvent.objects.count()
@@ -109,6 +124,8 @@ def test_an_outsider_reaches_nothing_of_another_kpa(cast: Cast, outsider_client:
                     errors.append(f"{method.upper()} {url} → {response.status_code}")
                 body = b"".join(response.streaming_content) if response.streaming else (
                     response.content)
+                if route in PUBLIC_ROUTES:
+                    body = without_public_names(body, cast)
                 if response.status_code == 200 and SECRET_MARKER.encode() in body:
                     leaks.append(f"{method.upper()} {url}")
     assert not errors, errors
