@@ -91,8 +91,8 @@ def _journey(user: User, journey_id: int, today: dt.date) -> Journey:
 
 
 def _journey_to_change(user: User, journey_id: int, today: dt.date) -> Journey:
-    """The journey handed to a service: scoped, without the prefetched lists, which would go
-    stale as the service writes (a piece uploaded must count when it decides "complete")."""
+    """The journey handed to a service: scoped, without the lists the read endpoints
+    prefetch — a write needs none of them (the services reload what they decide on)."""
     journeys = selectors.journeys_for(user, today=today).prefetch_related(None)
     return get_in_scope(journeys, pk=journey_id)
 

@@ -28,6 +28,8 @@ from kpa.journey.models import CareerStep, Contract, Journey, JourneyStatus
 from kpa.journey.pdf import render_contract_pdf
 from kpa.journey.services import is_insured, require, set_status
 from kpa.journey.uploads import check_upload
+from kpa.ledger import services as ledger_services
+from kpa.ledger.models import Books, TreasuryAccount
 
 
 def _held_spans(journey: Journey, *, excluding: Contract | None = None) -> list[rules.Span]:
@@ -238,7 +240,8 @@ def reissue_contract(*, actor: AnyUser, contract: Contract, starts_on: dt.date,
 @transaction.atomic
 def activate(*, actor: AnyUser, journey: Journey, today: dt.date) -> Journey:
     """The person starts working: signed contract, insurer's yes, start date reached. They
-    become a coopérant of the KPA if they were not already."""
+    become a coopérant of the KPA if they were not already, and their individual treasury is
+    opened in the structure's books."""
     require(permissions.can_advance_journey(actor, journey, today=today))
     journey = Journey.objects.select_for_update().select_related("person", "kpa").get(
         pk=journey.pk)
@@ -263,12 +266,33 @@ def activate(*, actor: AnyUser, journey: Journey, today: dt.date) -> Journey:
         directory_services.grant_role(actor=actor, person=journey.person,
                                       kind=RoleKind.COOPERANT, scope=journey.kpa,
                                       starts_on=today, today=today)
+    _open_individual_treasury(actor, journey)
     audit.record(actor=actor, action="journey.journey.activated", target=journey)
     notices.tell(journey, today=today, topic="journey.journey.activated",
                  subject=_("C'est parti !"),
                  body=_("%(name)s commence son activité au %(kpa)s.")
                  % {"name": journey.person.full_name, "kpa": journey.kpa.name})
     return journey
+
+
+def _open_individual_treasury(actor: AnyUser, journey: Journey) -> None:
+    """The CAPE opens the coopérant's individual treasury in the structure's books, when the
+    books are kept here, so that every line about them carries it from the first day. A person
+    who already has one with this structure (an earlier journey, another KPA) keeps it."""
+    structure = journey.structure
+    if not Books.objects.filter(structure=structure).exists():
+        return
+    accounts = TreasuryAccount.objects.filter(structure=structure)
+    if accounts.filter(person_id=journey.person_id,
+                       kind=TreasuryAccount.Kind.INDIVIDUAL).exists():
+        return
+    code, suffix = f"T-{journey.person_id}", 1
+    while accounts.filter(code=code).exists():
+        suffix += 1
+        code = f"T-{journey.person_id}-{suffix}"
+    ledger_services.open_treasury_account(
+        actor=actor, structure=structure, code=code, label=journey.person.full_name,
+        kind=TreasuryAccount.Kind.INDIVIDUAL, person=journey.person, kpa=journey.kpa)
 
 
 def current_contract(journey: Journey) -> Contract | None:

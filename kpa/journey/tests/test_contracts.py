@@ -580,3 +580,46 @@ def test_an_exit_before_a_signed_renewal_begins_voids_it_and_its_step(cast: Cast
     assert renewal.status == Contract.Status.VOID
     assert first.decision == Contract.Decision.EXIT
     assert not journey.steps.filter(kind=CareerStep.Kind.RENEWAL).exists()
+
+
+def _open_books(cast: Cast) -> None:
+    from kpa.ledger import services as ledger_services
+
+    ledger_services.open_books(actor=cast.user("comptable"), structure=cast.cae,
+                               first_year_starts_on=dt.date(2026, 1, 1),
+                               first_year_ends_on=dt.date(2027, 1, 1), today=TODAY)
+
+
+def test_the_start_of_a_cape_opens_the_individual_treasury_in_the_books(
+        cast: Cast, journey: Journey) -> None:
+    from kpa.ledger.models import TreasuryAccount
+
+    _open_books(cast)
+    activate(cast, journey)
+    account = TreasuryAccount.objects.get(structure=cast.cae, person=journey.person)
+    assert account.kind == TreasuryAccount.Kind.INDIVIDUAL
+    assert account.kpa == cast.home
+    assert account.code == f"T-{journey.person_id}"
+    assert AuditEvent.objects.filter(action="ledger.treasury_account.created",
+                                     target_id=str(account.pk)).exists()
+
+
+def test_a_person_who_already_has_a_treasury_with_the_structure_keeps_it(
+        cast: Cast, journey: Journey) -> None:
+    from kpa.ledger import services as ledger_services
+    from kpa.ledger.models import TreasuryAccount
+
+    _open_books(cast)
+    earlier = ledger_services.open_treasury_account(
+        actor=cast.user("comptable"), structure=cast.cae, code="ANCIEN", label="Awa Diallo",
+        kind=TreasuryAccount.Kind.INDIVIDUAL, person=journey.person, kpa=cast.home)
+    activate(cast, journey)
+    assert list(TreasuryAccount.objects.filter(person=journey.person)) == [earlier]
+
+
+def test_without_books_the_start_of_a_cape_opens_no_treasury(cast: Cast,
+                                                             journey: Journey) -> None:
+    from kpa.ledger.models import TreasuryAccount
+
+    activate(cast, journey)
+    assert not TreasuryAccount.objects.filter(person=journey.person).exists()
