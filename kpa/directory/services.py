@@ -243,13 +243,36 @@ def end_role(*, actor: AnyUser, role: Role, ends_on: dt.date, today: dt.date) ->
     return role
 
 
-def _username_for(email: str) -> str:
+def username_for(email: str) -> str:
+    """A free login derived from the e-mail's local part (other apps creating accounts too)."""
     base = re.sub(r"[^\w.@+-]", "", email.split("@")[0])[:120] or "personne"
     candidate, suffix = base, 1
     while User.objects.filter(username=candidate).exists():
         suffix += 1
         candidate = f"{base}{suffix}"
     return candidate
+
+
+def create_person(*, first_name: str, last_name: str, email: str, phone: str,
+                  proxy: Person | None, email_taken: str) -> Person:
+    """A new person; with an e-mail, an account without a password (the caller sends the
+    invitation after the commit), else `proxy` acts for them. No gate and no audit: for the
+    services that add people (invitation, inscription), which check and audit themselves.
+    `email_taken` is the caller's French answer when the e-mail already has an account."""
+    email = email.strip().lower()
+    if email and User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": email_taken})
+    person = Person(first_name=first_name.strip(), last_name=last_name.strip(), email=email,
+                    phone=phone.strip(), proxy=None if email else proxy)
+    person.full_clean()
+    if email:
+        user = User(username=username_for(email), email=email, first_name=person.first_name,
+                    last_name=person.last_name)
+        user.set_unusable_password()
+        user.save()
+        person.user = user
+    person.save()
+    return person
 
 
 @transaction.atomic
@@ -264,27 +287,16 @@ def invite_person(*, actor: AnyUser, kpa: Kpa, first_name: str, last_name: str,
     """
     _require(permissions.can_invite_person(actor, kpa, today=today)
              and permissions.can_grant_role(actor, kind, kpa, today=today))
-    email = email.strip().lower()
-    if email and User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": _(
-            "Une personne a déjà un compte avec cet e-mail. Donnez-lui plutôt un rôle depuis "
-            "sa fiche, ou laissez l'e-mail vide."
-        )})
     acting_person = (Person.objects.filter(user_id=actor.pk).first()
                      if actor.is_authenticated else None)
-    person = Person(first_name=first_name.strip(), last_name=last_name.strip(), email=email,
-                    phone=phone.strip(), proxy=None if email else acting_person)
-    person.full_clean()
-    if email:
-        user = User(username=_username_for(email), email=email, first_name=person.first_name,
-                    last_name=person.last_name)
-        user.set_unusable_password()
-        user.save()
-        person.user = user
-    person.save()
+    person = create_person(
+        first_name=first_name, last_name=last_name, email=email, phone=phone,
+        proxy=acting_person,
+        email_taken=_("Une personne a déjà un compte avec cet e-mail. Donnez-lui plutôt un rôle "
+                      "depuis sa fiche, ou laissez l'e-mail vide."))
     audit.record(actor=actor, action="directory.person.invited", target=person, data={
-        "kpa": kpa.pk, "kind": kind, "has_account": bool(email),
-        "acting_for": not email,
+        "kpa": kpa.pk, "kind": kind, "has_account": bool(person.email),
+        "acting_for": not person.email,
     })
     grant_role(actor=actor, person=person, kind=kind, scope=kpa, starts_on=starts_on,
                today=today)

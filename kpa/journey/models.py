@@ -81,6 +81,16 @@ class JourneyPolicy(models.Model):
     def __str__(self) -> str:
         return str(self.structure)
 
+    @classmethod
+    def of(cls, structure: Structure) -> JourneyPolicy:
+        """The structure's settings for reading: the saved ones, or the defaults unsaved —
+        reading never writes (`services.policy_for` creates them when a write needs them).
+        Free when the caller `select_related` "journey_policy"."""
+        try:
+            return structure.journey_policy
+        except cls.DoesNotExist:
+            return cls(structure=structure)
+
     @property
     def reminder_offsets(self) -> list[int]:
         return sorted({int(part) for part in self.reminder_days.split(",") if part.strip()},

@@ -10,18 +10,16 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kpa.journey.models import Contract, InsuranceList
+from kpa.journey.models import Contract, InsuranceList, JourneyPolicy
 from kpa.ledger.rendering import render_pdf
 
 
 def contract_context(contract: Contract) -> dict[str, Any]:
     journey = contract.journey
-    from kpa.journey.services import policy_for  # services import this module
-
     return {
         "contract": contract, "journey": journey, "person": journey.person,
         "structure": journey.structure, "kpa": journey.kpa,
-        "policy": policy_for(journey.structure), "issued_at": contract.issued_at,
+        "policy": JourneyPolicy.of(journey.structure), "issued_at": contract.issued_at,
     }
 
 

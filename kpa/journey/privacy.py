@@ -31,9 +31,10 @@ from kpa.journey.models import (
     Contract,
     Journey,
     JourneyDocument,
+    JourneyPolicy,
     JourneyStatus,
 )
-from kpa.journey.services import INSCRIPTION_FIELDS, delete_document_file, policy_for, require
+from kpa.journey.services import INSCRIPTION_FIELDS, delete_document_file, require
 
 
 def _value(value: Any) -> Any:
@@ -145,11 +146,12 @@ def documents_past_retention(today: dt.date) -> list[PurgeItem]:
     items = []
     documents = (JourneyDocument.objects.filter(journey__status=JourneyStatus.ENDED,
                                                 file_deleted_at__isnull=True)
-                 .exclude(file="").select_related("journey__structure", "requirement"))
+                 .exclude(file="")
+                 .select_related("journey__structure__journey_policy", "requirement"))
     for document in documents:
         journey = document.journey
         ended_on = journey.exited_on or timezone.localdate(journey.status_since)
-        keep_days = policy_for(journey.structure).document_retention_days
+        keep_days = JourneyPolicy.of(journey.structure).document_retention_days
         if ended_on + dt.timedelta(days=keep_days) <= today:
             items.append(PurgeItem(document.pk, journey.pk, document.requirement.label, ended_on))
     return items

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from kpa.journey import rules
-from kpa.journey.models import Contract, DocumentRequirement, InsuranceEntry, Journey, JourneyStatus
+from kpa.journey import services
+from kpa.journey.models import Contract, InsuranceEntry, Journey, JourneyStatus
 
 
 @dataclass(frozen=True)
@@ -30,13 +30,8 @@ def _days(since: dt.date, today: dt.date) -> str:
     return ngettext("depuis %(n)s jour", "depuis %(n)s jours", days) % {"n": days}
 
 
-def _requirements(journey: Journey, today: dt.date) -> list[DocumentRequirement]:
-    minor = journey.birth_date is not None and rules.is_minor(journey.birth_date, today)
-    return [r for r in journey.structure.document_requirements.all()
-            if r.required and (minor or not r.minors_only)]
-
-
-def _live_contracts(journey: Journey) -> list[Contract]:
+def live_contracts(journey: Journey) -> list[Contract]:
+    """The journey's periods that count (not void), oldest first, from the prefetched list."""
     return sorted((c for c in journey.contracts.all() if c.status != Contract.Status.VOID),
                   key=lambda c: c.period_number)
 
@@ -47,10 +42,10 @@ def progress_of(journey: Journey, today: dt.date) -> Progress:
     documents = list(journey.documents.all())
     provided = {d.requirement_id for d in documents}
     checked = {d.requirement_id for d in documents if d.checked_at is not None}
-    requirements = _requirements(journey, today)
+    requirements = [r for r in services.requirements_for(journey, today) if r.required]
     missing = [r.label for r in requirements if r.pk not in provided]
     unchecked = [r.label for r in requirements if r.pk in provided and r.pk not in checked]
-    contracts = _live_contracts(journey)
+    contracts = live_contracts(journey)
     current = contracts[-1] if contracts else None
     blockers: list[str] = []
     deadline: tuple[dt.date, str] | None = None

@@ -12,8 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from kpa.journey import notices
-from kpa.journey.models import Contract, ContractReminder, JourneyStatus
-from kpa.journey.services import policy_for
+from kpa.journey.models import Contract, ContractReminder, JourneyPolicy, JourneyStatus
 
 
 @transaction.atomic
@@ -23,19 +22,21 @@ def send_contract_reminders(*, today: dt.date) -> list[ContractReminder]:
                                          journey__status=JourneyStatus.ACTIVE,
                                          ends_on__gt=today)
                  .select_related("journey__person__user", "journey__person__proxy__user",
-                                 "journey__structure", "journey__kpa")
+                                 "journey__structure__journey_policy", "journey__kpa")
                  .prefetch_related("reminders"))
     for contract in contracts:
         days_left = (contract.ends_on - today).days
-        due = [days for days in policy_for(contract.journey.structure).reminder_offsets
+        due = [days for days in JourneyPolicy.of(contract.journey.structure).reminder_offsets
                if days >= days_left]
         already = {r.days_before for r in contract.reminders.all()}
         if not due or min(due) in already:
             continue
-        for days in due:
-            if days not in already:
-                reminder = ContractReminder.objects.create(contract=contract, days_before=days)
-        sent.append(reminder)
+        # Offsets passed while no run happened are marked sent with the closest one (`due` is
+        # in decreasing order, so the closest comes last): one reminder, not three.
+        reminders = [ContractReminder(contract=contract, days_before=days)
+                     for days in due if days not in already]
+        ContractReminder.objects.bulk_create(reminders)
+        sent.append(reminders[-1])
         journey = contract.journey
         notices.tell(journey, today=today, topic="journey.contract.ending",
                      subject=ngettext("Fin de contrat dans %(days)s jour",

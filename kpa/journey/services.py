@@ -10,7 +10,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -21,6 +20,7 @@ from schwifty.exceptions import SchwiftyException
 
 from kpa.core import audit
 from kpa.core.auth import AnyUser
+from kpa.directory import services as directory_services
 from kpa.directory.models import Kpa, Person, Structure
 from kpa.directory.permissions import reach_of
 from kpa.journey import notices, permissions, rules
@@ -36,8 +36,6 @@ from kpa.journey.models import (
     RetentionLog,
 )
 from kpa.journey.uploads import check_upload
-
-User = get_user_model()
 
 DEFAULT_CHECKLIST: tuple[tuple[str, str, bool, bool], ...] = (
     # kind, label, required, minors only
@@ -68,7 +66,8 @@ def set_status(journey: Journey, status: str) -> None:
 
 
 def policy_for(structure: Structure) -> JourneyPolicy:
-    """The structure's settings, created with the default checklist the first time."""
+    """The structure's settings, created with the default checklist the first time, for the
+    writes that need them saved (reads use `JourneyPolicy.of`)."""
     policy, created = JourneyPolicy.objects.get_or_create(structure=structure)
     if created and not structure.document_requirements.exists():
         DocumentRequirement.objects.bulk_create(
@@ -177,23 +176,11 @@ def register(*, actor: AnyUser, kpa: Kpa, first_name: str, last_name: str, email
         person = acting_person
     cleaned = _check_inscription(fields, today)
     if person is None:
-        email = email.strip().lower()
-        if email and User.objects.filter(email__iexact=email).exists():
-            raise ValidationError({"email": _(
-                "Un compte existe déjà avec cet e-mail : connectez-vous pour vous inscrire, "
-                "ou demandez à votre référent·e."
-            )})
-        person = Person(first_name=first_name.strip(), last_name=last_name.strip(), email=email,
-                        phone=phone.strip(),
-                        proxy=acting_person if assisting and not email else None)
-        person.full_clean()
-        if email:
-            user = User(username=_free_username(email), email=email,
-                        first_name=person.first_name, last_name=person.last_name)
-            user.set_unusable_password()
-            user.save()
-            person.user = user
-        person.save()
+        person = directory_services.create_person(
+            first_name=first_name, last_name=last_name, email=email, phone=phone,
+            proxy=acting_person if assisting else None,
+            email_taken=_("Un compte existe déjà avec cet e-mail : connectez-vous pour vous "
+                          "inscrire, ou demandez à votre référent·e."))
     if Journey.objects.filter(person=person, kpa=kpa).exclude(status=JourneyStatus.ENDED).exists():
         raise ValidationError(_(
             "Cette personne a déjà un parcours en cours dans ce KPA : complétez-le plutôt."
@@ -214,15 +201,6 @@ def register(*, actor: AnyUser, kpa: Kpa, first_name: str, last_name: str, email
                  body=_("%(name)s s'est inscrit·e. Vérifiez ses pièces.")
                  % {"name": person.full_name})
     return journey
-
-
-def _free_username(email: str) -> str:
-    base = email.split("@")[0][:120] or "personne"
-    candidate, suffix = base, 1
-    while User.objects.filter(username=candidate).exists():
-        suffix += 1
-        candidate = f"{base}{suffix}"
-    return candidate
 
 
 @transaction.atomic
@@ -383,7 +361,7 @@ def create_insurance_list(*, actor: AnyUser, kpa: Kpa, today: dt.date,
     """A list of everyone validated in the KPA and not yet on a list awaiting or accepted."""
     require(permissions.can_advance_kpa(actor, kpa, today=today))
     assert kpa.carrying_structure is not None
-    policy = policy_for(kpa.carrying_structure)
+    policy = JourneyPolicy.of(kpa.carrying_structure)
     journeys = list(
         Journey.objects.filter(kpa=kpa, status=JourneyStatus.VALIDATED)
         .exclude(insurance_entries__answer__in=[InsuranceEntry.Answer.PENDING,

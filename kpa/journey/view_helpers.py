@@ -37,8 +37,10 @@ def add_errors(form: BaseForm, error: ValidationError,
 
 
 def submit(request: HttpRequest, form: BaseForm, save: Callable[[], Model], success: str,
-           *, rename: dict[str, str] | None = None) -> HttpResponse | None:
-    """On a valid POST, call the service and redirect to what it returns; None re-renders."""
+           *, rename: dict[str, str] | None = None, then: str | None = None
+           ) -> HttpResponse | None:
+    """On a valid POST, call the service and redirect to `then`, or to what the service
+    returns; None re-renders (an unbound form never submits)."""
     if request.method != "POST" or not form.is_valid():
         return None
     try:
@@ -49,7 +51,7 @@ def submit(request: HttpRequest, form: BaseForm, save: Callable[[], Model], succ
     except PermissionDenied:
         raise Http404 from None
     messages.success(request, success)
-    return redirect(obj.get_absolute_url())  # type: ignore[attr-defined]
+    return redirect(then or obj.get_absolute_url())  # type: ignore[attr-defined]
 
 
 def acted(request: HttpRequest, call: Callable[[], object], success: str) -> bool:

@@ -60,7 +60,7 @@ from kpa.journey.models import (
     JourneyStatus,
 )
 from kpa.journey.uploads import MAX_UPLOAD_BYTES
-from kpa.journey.view_helpers import acted, gate
+from kpa.journey.view_helpers import acted, form_page, gate, submit
 
 # What the inscription leaves in the session for its thank-you page: no personal data, only
 # the KPA, the pieces to bring and whether an invitation e-mail is on its way.
@@ -123,11 +123,6 @@ def status_steps(journey: Journey) -> list[Step]:
             for index, (_value, label) in enumerate(JourneyStatus.choices)]
 
 
-def live_contracts(journey: Journey) -> list[Contract]:
-    return sorted((c for c in journey.contracts.all() if c.status != Contract.Status.VOID),
-                  key=lambda c: c.period_number)
-
-
 def deadline_sentence(journey: Journey, today: dt.date) -> str:
     """The next date that matters to the person, in one plain sentence."""
     if journey.status == JourneyStatus.ENDED:
@@ -135,7 +130,7 @@ def deadline_sentence(journey: Journey, today: dt.date) -> str:
             return _("Votre parcours s'est terminé le %(day)s.") % {
                 "day": _long_date(journey.exited_on)}
         return ""
-    contracts = live_contracts(journey)
+    contracts = progress.live_contracts(journey)
     if not contracts:
         return ""
     current = contracts[-1]
@@ -313,7 +308,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     cards = []
     for journey in selectors.own_journeys(request.user, today=today):
         provided = {d.requirement_id for d in journey.documents.all()}
-        contracts = live_contracts(journey)
+        contracts = progress.live_contracts(journey)
         can_sign = permissions.can_sign_contract(request.user, journey, today=today)
         cards.append(OwnJourney(
             journey=journey, words=str(PERSON_WORDS[journey.status]),
@@ -419,19 +414,10 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     gate(permissions.can_upload_document(request.user, journey, today=today))
     form = InscriptionDetailsForm(request.POST if request.method == "POST" else None,
                                   initial=InscriptionDetailsForm.initial_from(journey))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_inscription(actor=request.user, journey=journey, today=today,
-                                        **form.journey_fields())
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("L'inscription est modifiée."))
-            return redirect(journey)
-    return render(request, "journey/edit.html", {"journey": journey, "form": form},
-                  status=400 if request.method == "POST" else 200)
+    done = submit(request, form, lambda: services.update_inscription(
+        actor=request.user, journey=journey, today=today, **form.journey_fields()),
+        _("L'inscription est modifiée."))
+    return done or form_page(request, "journey/edit.html", {"journey": journey, "form": form})
 
 
 @login_required
@@ -557,20 +543,13 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
     journey = selectors.journey_for(request.user, pk, today=today)
     gate(permissions.can_erase_person_data(request.user, journey, today=today))
     form = EraseForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            privacy.erase_person_data(actor=request.user, journey=journey, today=today)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("Les données de la personne sont effacées. Ce que la "
-                                        "loi oblige à garder porte maintenant un pseudonyme."))
-            return redirect(journey)
-    return render(request, "journey/erase.html", {
+    done = submit(request, form, lambda: privacy.erase_person_data(
+        actor=request.user, journey=journey, today=today),
+        _("Les données de la personne sont effacées. Ce que la loi oblige à garder porte "
+          "maintenant un pseudonyme."), then=journey.get_absolute_url())
+    return done or form_page(request, "journey/erase.html", {
         "journey": journey, "form": form, "is_open": journey.status != JourneyStatus.ENDED,
-    }, status=400 if request.method == "POST" else 200)
+    })
 
 
 # -- the structure's settings ----------------------------------------------------------------
@@ -583,37 +562,23 @@ def policy_settings(request: HttpRequest, structure_id: int) -> HttpResponse:
     structure = get_in_scope(selectors.structures_configured_by(request.user, today=today),
                              pk=structure_id)
     gate(permissions.can_configure_structure(request.user, structure, today=today))
-    # Reading must not create the settings: until the first save, the defaults are shown.
-    policy = (JourneyPolicy.objects.filter(structure=structure).first()
-              or JourneyPolicy(structure=structure))
+    policy = JourneyPolicy.of(structure)  # the defaults, unsaved, until the first save
     which = request.POST.get("form") if request.method == "POST" else None
     policy_form = PolicyForm(request.POST if which == "policy" else None, instance=policy,
                              auto_id="policy_%s")
     requirement_form = RequirementForm(request.POST if which == "requirement" else None,
                                        auto_id="requirement_%s",
                                        initial={"required": True})
-    if which == "policy" and policy_form.is_valid():
-        try:
-            services.update_policy(actor=request.user, structure=structure, today=today,
-                                   **policy_form.policy_fields())
-        except ValidationError as error:
-            add_service_errors(policy_form, error)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("Les réglages sont enregistrés."))
-            return redirect("journey:settings", structure.pk)
-    if which == "requirement" and requirement_form.is_valid():
-        try:
-            services.add_requirement(actor=request.user, structure=structure, today=today,
-                                     **requirement_form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(requirement_form, error)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("La pièce est ajoutée à la liste."))
-            return redirect("journey:settings", structure.pk)
+    here = reverse("journey:settings", args=[structure.pk])
+    done = submit(request, policy_form, lambda: services.update_policy(
+        actor=request.user, structure=structure, today=today, **policy_form.policy_fields()),
+        _("Les réglages sont enregistrés."), then=here) or submit(
+        request, requirement_form, lambda: services.add_requirement(
+            actor=request.user, structure=structure, today=today,
+            **requirement_form.cleaned_data),
+        _("La pièce est ajoutée à la liste."), then=here)
+    if done:
+        return done
     requirements = list(structure.document_requirements.order_by("position", "id"))
     return render(request, "journey/settings.html", {
         "structure": structure, "policy_form": policy_form,

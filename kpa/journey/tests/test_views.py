@@ -676,3 +676,18 @@ def test_the_gestionnaire_sets_the_policy_and_extends_the_checklist(cast: Cast,
     assert cast.cae.document_requirements.filter(label="Attestation CAF").exists()
     assert "Attestation CAF" in text_of(client.get(url))
     assert client.post(url, {}).status_code == 400
+
+
+@pytest.mark.parametrize(("persona", "board", "mine"), [
+    ("referent", True, False),
+    ("gestionnaire", True, False),
+    ("comptable", False, False),
+    ("coordinateur", False, False),
+    ("cooperant", False, True),
+])
+def test_the_navigation_offers_the_board_to_staff_and_my_journey_to_others(
+        client: Client, cast: Cast, persona: str, board: bool, mine: bool) -> None:
+    client.force_login(cast.user(persona))
+    page = client.get(reverse("directory:home")).content.decode()
+    assert (f'href="{reverse("journey:board")}"' in page) is board
+    assert (f'href="{reverse("journey:mine")}"' in page) is mine
