@@ -8,6 +8,8 @@ and the docs page stay public. Errors always answer JSON with a `detail`:
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
@@ -16,14 +18,31 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
+from ninja.parser import Parser
 
 from kpa.core.api_auth import ApiTokenAuth
 from kpa.directory.api import router as directory_router
 from kpa.journey.api import router as journey_router
 from kpa.ledger.api import router as ledger_router
+from kpa.sales.api import router as sales_router
+
+
+class ExactJsonParser(Parser):
+    """JSON numbers become `Decimal`, never `float`: an amount keeps every digit it was sent
+    with, and the services judge it (NaN and Infinity are not JSON: refused)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        return json.loads(request.body, parse_float=Decimal,  # type: ignore[no-any-return]
+                          parse_constant=_refuse_constant)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
 
 api = NinjaAPI(
     title="kpa",
+    parser=ExactJsonParser(),
     version="1",
     description="L'API de la plateforme des coopératives KPA-Cité.",
     urls_namespace="api",
@@ -33,6 +52,7 @@ api = NinjaAPI(
 api.add_router("/", directory_router)
 api.add_router("/ledger/", ledger_router)
 api.add_router("/journey/", journey_router)
+api.add_router("/sales/", sales_router)
 
 
 def _error(request: HttpRequest, detail: Any, status: int) -> HttpResponse:

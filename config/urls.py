@@ -29,6 +29,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("kpa.directory.urls")),
     path("comptabilite/", include("kpa.ledger.urls")),
     path("parcours/", include("kpa.journey.urls")),
+    path("ventes/", include("kpa.sales.urls")),
     path("compte/", include(account_patterns)),
     path("langue/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

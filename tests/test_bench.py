@@ -44,9 +44,17 @@ def test_the_bench_reports_every_scenario_and_leaves_the_configured_database_alo
         assert scenario["target"] > 0, scenario
     assert data["memory"]["tracemalloc_peak_mib"] > 0
     assert data["memory"]["rss_growth_mib"] >= 0
+    sales = data["sales"]
+    assert sales["invoices"] >= 10
+    assert [s["name"] for s in sales["scenarios"]] == ["invoice_issuance"]
+    assert sales["scenarios"][0]["ours"] > 0
+    assert sales["scenarios"][0]["floor"] > 0
+    assert sales["pdf"]["samples"] >= 3
+    assert sales["pdf"]["median_seconds"] > 0
     text = out.getvalue()
     assert "Balance générale" in text
     assert "Export FEC" in text
+    assert "PDF + Factur-X" in text
     # Everything happened in a scratch database, since dropped.
     assert not Entry.objects.exists()
     assert not EntryLine.objects.exists()

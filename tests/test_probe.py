@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -109,16 +110,16 @@ def without_public_names(body: bytes, cast: Cast) -> bytes:
     return body
 
 
-def test_an_outsider_reaches_nothing_of_another_kpa(cast: Cast, outsider_client: Client) -> None:
-    ids = all_primary_keys()
+def probe(client: Client, cast: Cast, ids: list[int], wanted: Callable[[str], bool]) -> int:
+    """Walk every route `wanted` keeps with every id; fail on a 500, a leak or a write."""
     audit_before = AuditEvent.objects.count()
     leaks, errors, probed = [], [], 0
     for route, pattern in walk(get_resolver()):
-        if route.startswith("admin/") and "<" in route:
-            continue  # the admin answers the outsider (not staff) with its login page; see below
+        if not wanted(route):
+            continue
         for url in concrete_urls(route, pattern, ids):
             for method in ("get", "post"):
-                response = getattr(outsider_client, method)(url)
+                response = getattr(client, method)(url)
                 probed += 1
                 if response.status_code >= 500:
                     errors.append(f"{method.upper()} {url} → {response.status_code}")
@@ -131,7 +132,43 @@ def test_an_outsider_reaches_nothing_of_another_kpa(cast: Cast, outsider_client:
     assert not errors, errors
     assert not leaks, f"the outsider saw another KPA's data at: {leaks}"
     assert AuditEvent.objects.count() == audit_before, "an outsider's request wrote something"
+    return probed
+
+
+def test_an_outsider_reaches_nothing_of_another_kpa(cast: Cast, outsider_client: Client) -> None:
+    # The admin answers the outsider (not staff) with its login page; see below.
+    probed = probe(outsider_client, cast, all_primary_keys(),
+                   lambda route: not (route.startswith("admin/") and "<" in route))
     assert probed > 100
+
+
+def test_an_outsider_reaches_nothing_of_another_kpa_s_sales(
+        cast: Cast, outsider_client: Client) -> None:
+    """With the home KPA selling (issued invoice, sent quote, till), every selling page and
+    API route, given the ids of those objects, stays closed to the outsider."""
+    from kpa.sales import documents, till
+    from kpa.sales.models import Customer
+    from kpa.sales.tests.conftest import build_shop
+    from kpa.sales.tests.helpers import accepted_quote, issued_invoice
+
+    shop = build_shop(cast)
+    Customer.objects.update(name=SECRET_MARKER + " client")
+    issued_invoice(shop)
+    accepted_quote(shop)
+    documents.create_credit_note(actor=shop.manager, invoice=issued_invoice(shop),
+                                 today=shop.today)
+    shop_till = till.open_till(actor=shop.manager, activity=shop.friperie, name="Caisse",
+                               today=shop.today)
+    till.record_sale(actor=shop.seller, till=shop_till, method="cash", today=shop.today,
+                     lines=[till.TillLineInput(description="Pull", quantity=1,
+                                               unit_price_incl_vat=Decimal("6.00"),
+                                               vat_rate="20.00", item=None)])
+    ids = sorted({pk for model in apps.get_app_config("sales").get_models()
+                  for pk in model._default_manager.values_list("pk", flat=True)}
+                 | {shop.activity.pk, shop.friperie.pk, cast.cae.pk, cast.home.pk})
+    probed = probe(outsider_client, cast, ids,
+                   lambda route: route.startswith(("ventes/", "api/v1/sales/")))
+    assert probed > 400
 
 
 def test_the_admin_turns_away_whoever_is_not_staff(cast: Cast,

@@ -1,4 +1,5 @@
-"""Demo journeys: people at every step of the path in KPA Roubaix and KPA Lille-Moulins.
+"""Demo journeys: people at every step of the path in KPA Roubaix and KPA Lille-Moulins, and a
+first CAPE in each of the network's other KPAs.
 
 Built only through the journey's services, with the demo's real staff as actors (the KPA's
 référent, the carrying CAE's gestionnaire) and the people themselves where they have a login
@@ -14,7 +15,13 @@ renewals up to the third period; a contract ending this month with its decision 
 daily reminders pick it up); a late unsigned contract reissued with a new start date (the old one
 kept as void); an exit to employment and an exit to a CESA; a minor of 17 with the parental
 consent; people without e-mail whom the référent registers and follows; insurance lists sent,
-answered, and one still awaiting the insurer.
+answered, and one still awaiting the insurer. In each other KPA (Mons-en-Barœul,
+Coudekerque-Branche, Boulogne-sur-Mer, La Rochelle-Mireuil) one of its coopérants, with the trade
+the ledger's demo books give them, walked the whole path to a CAPE that started a few weeks ago:
+active and insured, so that every KPA of the network has someone who may sell. La Rochelle's
+carrying structure is an association without a gestionnaire who logs in: the platform
+administrator acts for it, as in the demo books, and sets its journey policy (its insurer, who
+signs, its fee) before the first inscription.
 
 Idempotent: nothing is done when the demo network already has journeys. No e-mail leaves: the
 addresses are invented, and a demo loaded on a server with a real mail backend must stay silent
@@ -43,7 +50,7 @@ from schwifty import IBAN
 from kpa.core import notifications
 from kpa.core.auth import AnyUser
 from kpa.directory.demo import NETWORK_NAME
-from kpa.directory.models import Kpa, Person, Role, RoleKind
+from kpa.directory.models import Kpa, Person, Role, RoleKind, Structure
 from kpa.journey import contracts, services
 from kpa.journey.models import (
     Contract,
@@ -74,7 +81,7 @@ def _clock(day: dt.date, tick: int) -> Iterator[None]:
 
 
 @dataclass
-class _Plan:
+class Plan:
     """Steps to run, each on its day; `play` runs them in the order of the days."""
 
     today: dt.date
@@ -177,7 +184,7 @@ class _Walk:
     """One person's path, scheduled on the plan step by step; each step calls one service on
     its day. The journey and the current contract exist once their step has run."""
 
-    plan: _Plan
+    plan: Plan
     kpa: Kpa
     staff: _Staff
     journey: Journey | None = None
@@ -293,7 +300,7 @@ class _Walk:
         return self
 
 
-def _insurance_round(plan: _Plan, kpa: Kpa, staff: _Staff, *, sent: dt.date,
+def _insurance_round(plan: Plan, kpa: Kpa, staff: _Staff, *, sent: dt.date,
                      answered: dt.date | None) -> None:
     """A fiche navette with everyone validated in the KPA by `sent`, sent that day, and the
     insurer's yes for all on `answered` (None: the answer is still awaited)."""
@@ -343,7 +350,7 @@ def _cooperants(kpa: Kpa) -> list[Person]:
     return list(people)
 
 
-def _plan_roubaix(plan: _Plan, kpa: Kpa, staff: _Staff) -> None:
+def _plan_roubaix(plan: Plan, kpa: Kpa, staff: _Staff) -> None:
     today = plan.today
 
     def ms(months_ago: int, day: int = 0) -> dt.date:
@@ -478,7 +485,7 @@ def _plan_roubaix(plan: _Plan, kpa: Kpa, staff: _Staff) -> None:
      .upload(ago(1), DocumentRequirement.Kind.IDENTITY))
 
 
-def _plan_lille(plan: _Plan, kpa: Kpa, staff: _Staff) -> None:
+def _plan_lille(plan: Plan, kpa: Kpa, staff: _Staff) -> None:
     """The KPA's référent has no login: the CAE's gestionnaire follows everyone."""
     today = plan.today
 
@@ -528,6 +535,83 @@ def _plan_lille(plan: _Plan, kpa: Kpa, staff: _Staff) -> None:
                      idea="Pâtisserie orientale sur commande"))
 
 
+@dataclass(frozen=True)
+class _FirstCape:
+    """A coopérant of one of the other KPAs who walks the whole path to a first CAPE."""
+
+    kpa: str
+    pick: int  # the n-th local coopérant (creation order): the demo books give them this trade
+    address: str
+    postcode: str
+    city: str
+    seed: int
+    born: dt.date
+    idea: str  # its first words name the trade the sales demo sells under
+    identity: str
+    weeks: int  # the CAPE started that many weeks before today
+
+
+FIRST_CAPES = (
+    _FirstCape("KPA Mons-en-Barœul", 1, "9 allée Van Gogh", "59370", "Mons-en-Barœul", 301,
+               dt.date(1987, 5, 14),
+               "Coiffure et soins à domicile : coupes, brushings, soins pour les aînés",
+               "Carte d'identité n° 140587357159, valable jusqu'au 03/11/2031", 6),
+    _FirstCape("KPA Coudekerque-Branche", 1, "18 rue Jean Jaurès", "59210", "Coudekerque-Branche",
+               302, dt.date(1977, 2, 3),
+               "Traiteur des Flandres : repas de fête et plateaux pour les entreprises du port",
+               "Carte d'identité n° 030277468024, valable jusqu'au 12/06/2029", 5),
+    _FirstCape("KPA Boulogne-sur-Mer", 1, "26 rue du Triennal", "62200", "Boulogne-sur-Mer", 303,
+               dt.date(1990, 9, 21),
+               "Menuiserie de récupération : bacs à plantes, étagères, petites réparations",
+               "Passeport n° 20CK71934, valable jusqu'au 17/02/2030", 7),
+    _FirstCape("KPA La Rochelle-Mireuil", 0, "11 rue de Mireuil", "17000", "La Rochelle", 304,
+               dt.date(1983, 12, 8),
+               "Couture et retouches : ourlets, fermetures, créations sur mesure",
+               "Carte d'identité n° 081283170346, valable jusqu'au 25/09/2032", 8),
+)
+
+# The association's own settings for its CAPEs (the CAE keeps the platform's defaults).
+ASSOCIATION_POLICY = {
+    "insurer": "MAIF (contrat associations et collectivités)",
+    "legal_representative": "Mme Odile Marchand, présidente",
+    "fee": "Adhésion annuelle à l'association (10 €) et contribution de 5 % du chiffre "
+           "d'affaires encaissé, votée par l'assemblée générale.",
+}
+
+
+def _plan_first_cape(plan: Plan, kpa: Kpa, staff: _Staff, story: _FirstCape) -> None:
+    """Inscription, pieces, validation, the insurer's yes, a contract signed on paper, and the
+    start of the activity `story.weeks` weeks ago; every step a few days after the last."""
+    starts_on = plan.today - dt.timedelta(weeks=story.weeks)
+
+    def before(days: int) -> dt.date:
+        return starts_on - dt.timedelta(days=days)
+
+    structure = kpa.carrying_structure
+    assert structure is not None
+    if structure.kind == Structure.Kind.ASSOCIATION:
+        # An association sets its own insurer and CAPE clauses before its first inscription
+        # (the CAE keeps the platform's defaults).
+        day = before(33)
+        plan.at(day, lambda: services.update_policy(
+            actor=staff.gestionnaire, structure=structure, today=day, **ASSOCIATION_POLICY))
+    people = [p for p in _cooperants(kpa) if p.user is None or p.user.username != PERSONA]
+    walk = (_Walk(plan, kpa, staff)
+            .register(before(32), person=people[story.pick], **_situation(
+                story.address, story.postcode, story.city, story.seed, born=story.born,
+                idea=story.idea, france_travail=True, rsa=story.seed % 2 == 0))
+            .upload(before(32))
+            .diagnostic(before(30), f"Projet « {story.idea.split(':')[0].strip()} » au "
+                                    f"{kpa.name}")
+            .check(before(29), story.identity)
+            .validate(before(28)))
+    _insurance_round(plan, kpa, staff, sent=before(26), answered=before(20))
+    (walk
+     .issue(before(14), starts_on=starts_on, ends_on=add_months(starts_on, 12))
+     .sign_scan(before(7))
+     .activate(starts_on))
+
+
 # -- entry points ---------------------------------------------------------------------------
 
 
@@ -554,6 +638,18 @@ def _staff(kpa: Kpa, today: dt.date) -> _Staff | None:
     return _Staff(_current_user(today, RoleKind.REFERENT, kpa=kpa), gestionnaire)
 
 
+def _staff_or_admin(kpa: Kpa, today: dt.date) -> _Staff | None:
+    """The KPA's staff; for a structure without a gestionnaire who logs in (the association
+    of La Rochelle), the platform administrator acts for it, as in the demo books."""
+    found = _staff(kpa, today)
+    if found is not None:
+        return found
+    admin = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+    if admin is None:
+        return None
+    return _Staff(_current_user(today, RoleKind.REFERENT, kpa=kpa), admin)
+
+
 def _counts() -> tuple[int, int]:
     journeys = Journey.objects.filter(kpa__network__name=NETWORK_NAME)
     return journeys.count(), Contract.objects.filter(journey__in=journeys).count()
@@ -567,7 +663,7 @@ def _staff_since(staff: list[_Staff]) -> dt.date:
     return max(starts)
 
 
-def _no_mail(mails: object) -> None:
+def no_mail(mails: object) -> None:
     """Stands for `notifications._send` while the demo is built."""
 
 
@@ -584,17 +680,27 @@ def seed_demo_journeys(*, today: dt.date) -> DemoJourneysResult:
     roubaix_staff, lille_staff = staff[ROUBAIX], staff[LILLE]
     if roubaix_staff is None or lille_staff is None:
         return DemoJourneysResult(False, 0, 0, skipped="pas de gestionnaire pour valider")
-    plan = _Plan(today)
+    plan = Plan(today)
     _plan_roubaix(plan, kpas[ROUBAIX], roubaix_staff)
     _plan_lille(plan, kpas[LILLE], lille_staff)
-    staff_since = _staff_since([roubaix_staff, lille_staff])
+    acting = [roubaix_staff, lille_staff]
+    others = {k.name: k for k in Kpa.objects.filter(
+        network__name=NETWORK_NAME, name__in=[s.kpa for s in FIRST_CAPES],
+        carrying_structure__isnull=False).select_related("carrying_structure")}
+    for story in FIRST_CAPES:
+        kpa = others.get(story.kpa)
+        kpa_staff = _staff_or_admin(kpa, today) if kpa is not None else None
+        if kpa is not None and kpa_staff is not None:
+            _plan_first_cape(plan, kpa, kpa_staff, story)
+            acting.append(kpa_staff)
+    staff_since = _staff_since(acting)
     if plan.first_day < staff_since:
         return DemoJourneysResult(False, 0, 0, skipped=(
             f"l'histoire commencerait le {plan.first_day:%d/%m/%Y}, avant l'arrivée de "
             f"l'équipe le {staff_since:%d/%m/%Y}"))
     # Invented addresses: the notices stay in the platform and no e-mail is written, whatever
     # the backend (sending them one by one after the commit would also cost seconds).
-    with mock.patch.object(notifications, "_send", _no_mail), transaction.atomic():
+    with mock.patch.object(notifications, "_send", no_mail), transaction.atomic():
         plan.play()
     return DemoJourneysResult(True, *_counts(), seconds=time.perf_counter() - started)
 

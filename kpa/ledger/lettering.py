@@ -72,12 +72,12 @@ def _check_group(lines: Sequence[EntryLine]) -> None:
              "gap": format_money(debit - credit)})
 
 
-@transaction.atomic
-def letter_lines(*, actor: AnyUser, lines: Sequence[EntryLine], today: dt.date) -> str:
+def letter_settled(*, actor: AnyUser, lines: Sequence[EntryLine], today: dt.date) -> str:
+    """For other apps' services (a paid invoice letters its lines): the rules of
+    `letter_lines` without its gate, which the calling service holds."""
     if not lines:
         raise ValidationError(_("Choisissez au moins deux lignes à lettrer."))
     account = lines[0].account
-    require(permissions.can_keep_books(actor, account.structure, today=today))
     locked = list(EntryLine.objects.select_for_update().filter(pk__in=[ln.pk for ln in lines]))
     _check_group(locked)
     code = code_after(_last_code(account))
@@ -85,6 +85,13 @@ def letter_lines(*, actor: AnyUser, lines: Sequence[EntryLine], today: dt.date) 
     audit.record(actor=actor, action="ledger.lettering.created", target=account,
                  data={"code": code, "lines": [ln.pk for ln in locked]})
     return code
+
+
+@transaction.atomic
+def letter_lines(*, actor: AnyUser, lines: Sequence[EntryLine], today: dt.date) -> str:
+    require(permissions.can_keep_books(actor, lines[0].account.structure, today=today)
+            if lines else True)
+    return letter_settled(actor=actor, lines=lines, today=today)
 
 
 @transaction.atomic

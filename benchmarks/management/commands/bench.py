@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.utils import load_backend
 
-from benchmarks import ledger
+from benchmarks import ledger, sales
 
 
 @contextmanager
@@ -85,8 +85,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"Base jetable : {name} ; échelle {scale:g} "
                                   "(1 = 1 000 000 lignes).")
                 report = ledger.run(scale, runs=runs, workdir=workdir, log=self.stdout.write)
+                sales_report = sales.run(scale, runs=runs, log=self.stdout.write)
         self.stdout.write("")
-        for row in ledger.table(report):
+        for row in ledger.table(report) + sales.table(sales_report):
             self.stdout.write(row)
         self.stdout.write(f"\n{report.lines} lignes, {report.entries} écritures, "
                           f"{report.vendor} {report.database_version} ; génération "
@@ -95,6 +96,7 @@ class Command(BaseCommand):
         if options["json"]:
             target = Path(options["json"])
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n",
+            data = report.as_dict() | {"sales": sales_report.as_dict()}
+            target.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n",
                               encoding="utf-8")
             self.stdout.write(f"Chiffres écrits dans {target}.")

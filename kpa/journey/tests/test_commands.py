@@ -188,7 +188,7 @@ def test_the_demo_journeys_commit_without_mailing_anyone(settings, tmp_path):
 
     line = seed_app_demo(today=TODAY)
 
-    assert line.startswith("Parcours créés : 12 parcours")
+    assert line.startswith("Parcours créés : 16 parcours")
     assert mail.outbox == []
     journey_notices = Notification.objects.filter(topic__startswith="journey.")
     assert journey_notices.exists()

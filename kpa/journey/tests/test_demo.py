@@ -1,5 +1,6 @@
 """The demo journeys: people at every step, renewals up to the third period, a contract ending
-this month, a reissued contract, exits; valid by the same rules as real data, idempotent.
+this month, a reissued contract, exits, a first CAPE in every other KPA of the network; valid by
+the same rules as real data, idempotent.
 
 The whole demo (`kpa seed_demo`: directory, ledger, journey) is built once for the module, with
 today's date as `make run` would, inside a transaction rolled back at the end; each test runs in
@@ -25,8 +26,8 @@ from django.utils import timezone
 
 from kpa.core.dates import local_today
 from kpa.core.models import AuditEvent, Notification
-from kpa.directory.demo import seed_demo_network
-from kpa.directory.models import Role, RoleKind
+from kpa.directory.demo import KPAS, seed_demo_network
+from kpa.directory.models import Kpa, Role, RoleKind, Structure
 from kpa.journey import rules
 from kpa.journey.demo import seed_app_demo, seed_demo_journeys
 from kpa.journey.models import (
@@ -37,9 +38,11 @@ from kpa.journey.models import (
     InsuranceList,
     Journey,
     JourneyDocument,
+    JourneyPolicy,
     JourneyStatus,
 )
 from kpa.journey.uploads import sniff_type
+from kpa.ledger.models import TreasuryAccount
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +73,8 @@ def test_the_journeys_can_be_built_on_another_day_and_keep_their_shape():
     assert set(Journey.objects.values_list("status", flat=True)) == set(JourneyStatus.values)
     assert len(_ends_this_month(today)) == 1
     assert Contract.objects.filter(period_number=3).exists()
+    assert set(Journey.objects.filter(status=JourneyStatus.ACTIVE)
+               .values_list("kpa__name", flat=True)) == {k[0] for k in KPAS}
 
 
 def test_before_the_staff_arrived_the_demo_builds_no_journey():
@@ -104,7 +109,7 @@ def demo(django_db_setup: None, django_db_blocker, tmp_path_factory) -> Iterator
 
 
 def test_the_seed_demo_command_reports_the_journeys(demo):
-    assert "Parcours créés : 12 parcours" in demo.output
+    assert "Parcours créés : 16 parcours" in demo.output
     assert "[journey," in demo.output
 
 
@@ -231,8 +236,46 @@ def test_every_step_was_taken_by_the_demo_staff_or_the_people_themselves(demo):
     actors = set(AuditEvent.objects.filter(action__startswith="journey.")
                  .values_list("actor__username", flat=True))
 
-    # None: the inscription made alone through the public form.
-    assert actors == {"referent", "gestionnaire", "cooperant", None}
+    # None: the inscription made alone through the public form; the administrator acts for
+    # the association of La Rochelle, which has no gestionnaire who logs in.
+    assert actors == {"referent", "gestionnaire", "cooperant", "admin", None}
+    admin_kpas = set(AuditEvent.objects.filter(
+        action="journey.journey.registered", actor__username="admin",
+    ).values_list("data__kpa", flat=True))
+    assert admin_kpas == {Kpa.objects.get(name="KPA La Rochelle-Mireuil").pk}
+
+
+def test_every_other_kpa_has_a_cooperant_whose_first_cape_started_a_few_weeks_ago(demo):
+    for kpa in Kpa.objects.exclude(name__in=["KPA Roubaix", "KPA Lille-Moulins"]):
+        journey = Journey.objects.get(kpa=kpa)
+        contract = journey.contracts.get()
+
+        assert journey.status == JourneyStatus.ACTIVE, kpa
+        assert journey.structure_id == kpa.carrying_structure_id, kpa
+        assert journey.insurance_entries.filter(
+            answer=InsuranceEntry.Answer.ACCEPTED).exists(), kpa
+        assert contract.status == Contract.Status.SIGNED, kpa
+        assert contract.signature_method == Contract.SignatureMethod.SCAN, kpa
+        assert 14 <= (demo.today - contract.starts_on).days <= 70, kpa
+        assert contract.ends_on == rules.add_months(contract.starts_on, 12), kpa
+        # An existing coopérant of the KPA, who already had their treasury in the demo books.
+        assert Role.objects.filter(person=journey.person, kind=RoleKind.COOPERANT, kpa=kpa,
+                                   starts_on__lt=journey.created_at.date()).exists(), kpa
+        assert TreasuryAccount.objects.filter(person=journey.person,
+                                              structure_id=journey.structure_id).count() == 1
+
+
+def test_the_association_insures_its_cooperants_with_its_own_insurer(demo):
+    kpa = Kpa.objects.get(name="KPA La Rochelle-Mireuil")
+    assert kpa.carrying_structure is not None
+    policy = JourneyPolicy.objects.get(structure=kpa.carrying_structure)
+
+    assert kpa.carrying_structure.kind == Structure.Kind.ASSOCIATION
+    assert policy.insurer.startswith("MAIF")
+    assert policy.legal_representative
+    assert InsuranceList.objects.get(kpa=kpa).insurer == policy.insurer
+    assert JourneyPolicy.of(Structure.objects.get(name="CAE Cap Nord Activités")).insurer \
+        == "MACIF"
 
 
 def test_the_stamps_tell_the_same_story_as_the_dates(demo):
@@ -269,7 +312,7 @@ def test_seeding_twice_adds_nothing(demo):
     call_command("seed_demo", "--quiet-logins", stdout=out)
 
     assert _counts() == before
-    assert "Parcours déjà présents : 12 parcours" in out.getvalue()
+    assert "Parcours déjà présents : 16 parcours" in out.getvalue()
 
 
 # -- the admin shows the demo, read-only -----------------------------------------------------
