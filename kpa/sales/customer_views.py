@@ -27,7 +27,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kpa.core import dates
 from kpa.core.auth import AnyUser
 from kpa.core.links import is_safe_relative_url
-from kpa.core.money import quantize
 from kpa.core.tenancy import get_in_scope
 from kpa.directory.models import Activity, ActivityMembership, Person, Structure
 from kpa.directory.validators import compact_identifier
@@ -51,6 +50,7 @@ from kpa.sales.models import (
     Invoice,
     SellingRight,
 )
+from kpa.sales.till import is_franchise, item_price_incl_vat
 from kpa.sales.view_helpers import (
     State,
     acted,
@@ -325,14 +325,6 @@ class ItemRow:
     incl_vat: Decimal
 
 
-def price_incl_vat(item: CatalogItem) -> Decimal:
-    return quantize(item.unit_price * (1 + Decimal(item.vat_rate) / 100))
-
-
-def is_franchise(structure: Structure) -> bool:
-    return structure.vat_regime == Structure.VatRegime.FRANCHISE
-
-
 @login_required
 @require_GET
 def catalog_index(request: HttpRequest) -> HttpResponse:
@@ -350,10 +342,12 @@ def catalog(request: HttpRequest, pk: int) -> HttpResponse:
     gate(permissions.can_view_activity_sales(user, activity, today=today))
     show_archived = request.GET.get("retires") == "1"
     items = selectors.catalog_for(activity, include_archived=show_archived)
+    franchise = is_franchise(activity.structure)
     return render(request, "sales/catalog/list.html", {
         "activity": activity,
-        "rows": [ItemRow(item, price_incl_vat(item)) for item in items],
-        "franchise": is_franchise(activity.structure),
+        "rows": [ItemRow(item, item_price_incl_vat(item, franchise=franchise))
+                 for item in items],
+        "franchise": franchise,
         "franchise_wording": FRANCHISE_WORDING,
         "can_sell": permissions.can_sell_for(user, activity, today=today),
         "show_archived": show_archived,

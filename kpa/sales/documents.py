@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -63,7 +63,6 @@ class LineInput:
     unit: str | None = None
     is_service: bool | None = None
     item: CatalogItem | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _quantity(value: Decimal | str | int, where: str) -> Decimal:
@@ -377,24 +376,13 @@ def deposit_from_quote(*, actor: AnyUser, quote: Quote, percent: Decimal | str |
                        quantity=1, unit_price=quantize(group.base * share / 100),
                        vat_rate=f"{group.rate:.2f}", is_service=True)
              for group in totals.groups]
-    if already + compute([_as_priced(ln) for ln in lines]).incl_vat > quote.total_incl_vat:
+    deposit = _create_invoice(actor=actor, activity=quote.activity, customer=quote.customer,
+                              lines=lines, kind=Invoice.Kind.DEPOSIT, quote=quote,
+                              today=today, title=quote.title,
+                              operation_category=quote.operation_category)
+    if already + deposit.total_incl_vat > quote.total_incl_vat:  # rolled back with the rest
         raise ValidationError({"percent": _("Les acomptes dépasseraient le montant du devis.")})
-    return _create_invoice(actor=actor, activity=quote.activity, customer=quote.customer,
-                           lines=lines, kind=Invoice.Kind.DEPOSIT, quote=quote, today=today,
-                           title=quote.title, operation_category=quote.operation_category)
-
-
-@dataclass
-class _Priced:
-    quantity: Decimal
-    unit_price: Decimal
-    vat_rate: str
-    is_service: bool
-
-
-def _as_priced(line: LineInput) -> _Priced:
-    return _Priced(quantity=Decimal(str(line.quantity)), unit_price=Decimal(str(line.unit_price)),
-                   vat_rate=str(line.vat_rate), is_service=bool(line.is_service))
+    return deposit
 
 
 # -- invoices ------------------------------------------------------------------------------

@@ -296,6 +296,10 @@ def test_a_quote_becomes_a_deposit_then_a_final_invoice_that_deducts_it(shop: Sh
     assert lines_of(deposit.entry) == [("411", Decimal("45.00"), Decimal("0")),  # type: ignore[arg-type]
                                        ("4191", Decimal("0"), Decimal("37.50")),
                                        ("44571", Decimal("0"), Decimal("7.50"))]
+    with pytest.raises(ValidationError, match="dépasseraient le montant du devis"):
+        documents.deposit_from_quote(actor=shop.seller, quote=quote, percent=80,
+                                     today=shop.today)
+    assert Invoice.objects.filter(kind=Invoice.Kind.DEPOSIT).count() == 1
     final = documents.invoice_from_quote(actor=shop.seller, quote=quote, today=shop.today)
     final = documents.issue_invoice(actor=shop.manager, invoice=final, today=shop.today)
     assert final.prepaid_amount == Decimal("45.00")
