@@ -57,10 +57,11 @@ def selling_settings(structure: Structure, *, vat_number: bool = True) -> SalesS
 def make_invoice(shop: Any, *, customer: Customer, specs: list[LineSpec],
                  number: str = "2026-00001", kind: str = Invoice.Kind.INVOICE,
                  category: str = OperationCategory.SERVICES, **fields: Any) -> Invoice:
+    # Lines first, then the issued state: on PostgreSQL an issued document takes no new line.
     invoice = Invoice.objects.create(
         structure=shop.cast.cae, activity=shop.activity, customer=customer,
         created_by=shop.seller, kind=kind, operation_category=category,
-        status=Invoice.Status.ISSUED, number=number, issued_on=TODAY,
+        issued_on=fields.pop("issued_on", TODAY),
         due_on=None if kind == Invoice.Kind.CREDIT_NOTE else TODAY + dt.timedelta(days=30),
         **fields)
     for position, (description, quantity, unit, price, rate, service) in enumerate(specs, 1):
@@ -71,6 +72,7 @@ def make_invoice(shop: Any, *, customer: Customer, specs: list[LineSpec],
     invoice.total_excl_vat = amounts.excl_vat
     invoice.total_vat = amounts.vat
     invoice.total_incl_vat = amounts.incl_vat
+    invoice.status, invoice.number = Invoice.Status.ISSUED, number
     invoice.save()
     return invoice
 
@@ -139,9 +141,8 @@ def franchise(shop: Any) -> Scenario:
 
 def credit_note(shop: Any) -> Scenario:
     selling_settings(shop.cast.cae)
-    corrected = make_invoice(shop, customer=shop.company, specs=SERVICES_20)
-    corrected.issued_on = dt.date(2026, 11, 2)
-    corrected.save()
+    corrected = make_invoice(shop, customer=shop.company, specs=SERVICES_20,
+                             issued_on=dt.date(2026, 11, 2))
     note = make_invoice(shop, customer=shop.company, number="AV2026-00001",
                         kind=Invoice.Kind.CREDIT_NOTE, credited_invoice=corrected, specs=[
                             ("Retouche d'ourlet (non réalisée)", "1", CatalogItem.Unit.PIECE,

@@ -9,6 +9,7 @@ and the lists cost the same number of queries however long they grow.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from decimal import Decimal
@@ -138,8 +139,8 @@ def test_the_home_page_lists_the_sellers_documents_in_plain_words(shop: Shop,
 
 def test_an_unpaid_invoice_past_its_due_date_says_it_is_late(
         shop: Shop, client: Client) -> None:
-    invoice = issued(shop)
-    Invoice.objects.filter(pk=invoice.pk).update(due_on=TODAY.replace(day=1))
+    invoice = draft(shop)
+    documents.issue_invoice(actor=shop.manager, invoice=invoice, today=dt.date(2026, 10, 2))
     page = text_of(as_user(client, shop.seller).get(reverse("sales:home")))
     assert "En retard : 30,00 € à encaisser, échue le 01/11/2026" in page
 
