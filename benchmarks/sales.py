@@ -180,6 +180,7 @@ class _Rows:
     number: int  # the entry's number once validated
     invoice: Invoice
     invoice_lines: list[InvoiceLine]
+    invoice_number: str  # given once the lines are in, as issuing does
 
 
 def _rows_of(invoice_ids: Sequence[int], tag: str) -> list[_Rows]:
@@ -204,8 +205,9 @@ def _rows_of(invoice_ids: Sequence[int], tag: str) -> list[_Rows]:
                         validated_at=None),
             entry_lines=[_copy(line, validated=False) for line in entry_lines[entry.pk]],
             number=first + n,
-            invoice=_copy(invoice, number=f"{tag}{invoice.number}"[:35]),
-            invoice_lines=[_copy(line) for line in invoice_lines[invoice.pk]]))
+            invoice=_copy(invoice, status=Invoice.Status.DRAFT, number=""),
+            invoice_lines=[_copy(line) for line in invoice_lines[invoice.pk]],
+            invoice_number=f"{tag}{invoice.number}"[:35]))
     return rows
 
 
@@ -222,6 +224,9 @@ def _write(rows: _Rows, moment: dt.datetime) -> None:
     for sold in rows.invoice_lines:
         sold.invoice_id = invoice.pk
     InvoiceLine.objects.bulk_create(rows.invoice_lines)
+    # Lines first, then the issued state: on PostgreSQL an issued document takes no new line.
+    Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.ISSUED,
+                                                 number=rows.invoice_number)
 
 
 def _floor(rows: list[_Rows], *, one_transaction: bool) -> float:
