@@ -2,7 +2,7 @@
 times against floors measured in the same run.
 
 Scale 1 is one structure-year of 1,000,000 ledger lines (about 333,000 entries of 2 to 4 lines)
-across the sales, purchases, bank and miscellaneous journals, with ~200 third parties and ~300
+across the sales, purchases, bank and miscellaneous journals, with ~200 third parties and 5,000
 treasury accounts. The generator writes through the database's bulk paths (COPY on PostgreSQL,
 `bulk_create` on SQLite) but keeps every rule the books keep: entries balance, lines carry their
 entry's fiscal year, numbers run 1..n per journal with no gap, and on PostgreSQL the triggers of
@@ -55,7 +55,7 @@ LINES_AT_SCALE_1 = 1_000_000
 YEAR_START = dt.date(2025, 1, 1)
 YEAR_END = dt.date(2026, 1, 1)  # exclusive
 CUSTOMERS, SUPPLIERS = 150, 50
-KPAS, INDIVIDUALS, COLLECTIVES = 10, 280, 10
+KPAS, INDIVIDUALS, COLLECTIVES = 10, 4980, 10  # 5,000 treasury accounts
 CHUNK_ENTRIES = 20_000
 FETCH_SIZE = 5000  # what `reports.book_lines` fetches at a time
 MIB = 1024 * 1024

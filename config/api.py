@@ -24,7 +24,9 @@ from kpa.core.api_auth import ApiTokenAuth
 from kpa.directory.api import router as directory_router
 from kpa.journey.api import router as journey_router
 from kpa.ledger.api import router as ledger_router
+from kpa.purchases.api import router as purchases_router
 from kpa.sales.api import router as sales_router
+from kpa.treasury.api import router as treasury_router
 
 
 class ExactJsonParser(Parser):
@@ -53,6 +55,8 @@ api.add_router("/", directory_router)
 api.add_router("/ledger/", ledger_router)
 api.add_router("/journey/", journey_router)
 api.add_router("/sales/", sales_router)
+api.add_router("/purchases/", purchases_router)
+api.add_router("/treasury/", treasury_router)
 
 
 def _error(request: HttpRequest, detail: Any, status: int) -> HttpResponse:

@@ -30,6 +30,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("comptabilite/", include("kpa.ledger.urls")),
     path("parcours/", include("kpa.journey.urls")),
     path("ventes/", include("kpa.sales.urls")),
+    path("depenses/", include("kpa.purchases.urls")),
+    path("tresorerie/", include("kpa.treasury.urls")),
     path("compte/", include(account_patterns)),
     path("langue/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -44,6 +44,14 @@ def test_the_bench_reports_every_scenario_and_leaves_the_configured_database_alo
         assert scenario["target"] > 0, scenario
     assert data["memory"]["tracemalloc_peak_mib"] > 0
     assert data["memory"]["rss_growth_mib"] >= 0
+    treasury = data["treasury"]
+    assert treasury["accounts"] == 5000
+    assert [s["name"] for s in treasury["scenarios"]] == [
+        "treasury_overview", "treasury_account", "treasury_statement"]
+    for scenario in treasury["scenarios"]:
+        assert scenario["ours"] > 0, scenario
+        assert scenario["floor"] > 0, scenario
+    assert treasury["queries_constant"], treasury["extra"]
     sales = data["sales"]
     assert sales["invoices"] >= 10
     assert [s["name"] for s in sales["scenarios"]] == ["invoice_issuance"]
@@ -55,6 +63,7 @@ def test_the_bench_reports_every_scenario_and_leaves_the_configured_database_alo
     assert "Balance générale" in text
     assert "Export FEC" in text
     assert "PDF + Factur-X" in text
+    assert "Trésorerie : tous les comptes" in text
     # Everything happened in a scratch database, since dropped.
     assert not Entry.objects.exists()
     assert not EntryLine.objects.exists()

@@ -171,6 +171,58 @@ def test_an_outsider_reaches_nothing_of_another_kpa_s_sales(
     assert probed > 400
 
 
+def test_an_outsider_reaches_nothing_of_another_kpa_s_treasury_and_purchases(
+        cast: Cast, outsider_client: Client) -> None:
+    """With the home KPA's money moving (an expense claim with its receipt, a supplier invoice,
+    a contribution charged, a pay request, an envelope with a reward, a bank statement), every
+    treasury and purchases page and API route, given those objects' ids, stays closed."""
+    import datetime as dt
+
+    from kpa.purchases import expenses
+    from kpa.purchases.tests.test_supplier_helpers import posted
+    from kpa.sales.tests.conftest import build_shop
+    from kpa.sales.tests.helpers import issued_invoice
+    from kpa.treasury import contribution, envelopes
+    from kpa.treasury.tests.test_bank_helpers import import_sample
+    from kpa.treasury.tests.test_contribution_helpers import opteos
+    from kpa.treasury.tests.test_pay_support import account_of, fund, requested
+    from kpa.treasury.tests.test_transfers import friperie_account
+    from kpa.treasury.tests.test_transfers import fund as fund_collective
+
+    shop = build_shop(cast)
+    issued_invoice(shop)
+    claim = expenses.create_claim(actor=shop.seller, activity=shop.activity,
+                                  month=dt.date(2026, 11, 1), today=shop.today)
+    expenses.add_line(actor=shop.seller, claim=claim, today=shop.today,
+                      spent_on=dt.date(2026, 11, 20), category="supplies",
+                      description=SECRET_MARKER + " fournitures", amount_incl_vat="12.00",
+                      receipt=b"%PDF-1.4 " + SECRET_MARKER.encode(), receipt_name="ticket.pdf")
+    expenses.submit_claim(actor=shop.seller, claim=claim, today=shop.today)
+    posted(shop)
+    opteos(shop)
+    account = account_of(shop)
+    fund(shop, account, "2000", day=dt.date(2026, 10, 5))
+    contribution.run_month(actor=shop.manager, structure=cast.cae, month=dt.date(2026, 10, 1),
+                           today=shop.today)
+    requested(shop, account, shop.seller, "100", today=dt.date(2026, 11, 20))
+    collective = friperie_account(shop)
+    fund_collective(shop, collective, "500")
+    envelope = envelopes.open_envelope(actor=shop.seller, source=collective,
+                                       title=SECRET_MARKER + " mission", amount="200",
+                                       today=shop.today)
+    envelopes.declare_reward(actor=shop.seller, envelope=envelope, amount="50",
+                             note=SECRET_MARKER, today=shop.today)
+    import_sample(shop, "releve-ofx1.ofx")
+    ids = sorted({pk for label in ("purchases", "treasury")
+                  for model in apps.get_app_config(label).get_models()
+                  for pk in model._default_manager.values_list("pk", flat=True)}
+                 | {account.pk, collective.pk, shop.activity.pk, cast.cae.pk, cast.home.pk})
+    probed = probe(outsider_client, cast, ids,
+                   lambda route: route.startswith(("depenses/", "tresorerie/",
+                                                   "api/v1/purchases/", "api/v1/treasury/")))
+    assert probed > 400
+
+
 def test_the_admin_turns_away_whoever_is_not_staff(cast: Cast,
                                                    outsider_client: Client) -> None:
     response = outsider_client.get("/admin/directory/person/")

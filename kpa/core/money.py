@@ -1,7 +1,15 @@
 """Money is Decimal, two places, rounded half up — here and nowhere else."""
 
+from __future__ import annotations
+
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 MONEY_MAX_DIGITS = 14
 MONEY_DECIMAL_PLACES = 2
@@ -41,3 +49,13 @@ def parse_amount(text: str) -> Decimal:
     if not PLAIN_AMOUNT.fullmatch(cleaned):
         raise ValueError(f"Not an amount: {text!r}")
     return Decimal(cleaned.replace(",", "."))
+
+
+def money_field(verbose_name: StrOrPromise, *, default: Decimal | None = None
+                ) -> models.DecimalField[Decimal | int | str, Decimal]:
+    """The one shape of a money column: 14 digits, 2 places."""
+    if default is None:
+        return models.DecimalField(verbose_name, max_digits=MONEY_MAX_DIGITS,
+                                   decimal_places=MONEY_DECIMAL_PLACES)
+    return models.DecimalField(verbose_name, max_digits=MONEY_MAX_DIGITS,
+                               decimal_places=MONEY_DECIMAL_PLACES, default=default)

@@ -270,11 +270,15 @@ class _Books:
                                       "512", "741", amount, f"CONV-{year}-{number:02d}"))
         vat = [ZERO, ZERO]  # collected, deductible this quarter
         social, cash = ZERO, ZERO
+        sold: set[int] = set()
         month = start
         while month <= last:
             end = _month_end(month)
             for cooperant in self.cooperants:
-                if rng.random() < cooperant.sale_rate:
+                # Every coopérant sells at least once a year: none has an empty treasury.
+                if rng.random() < cooperant.sale_rate or (
+                        end >= last and cooperant.treasury.pk not in sold):
+                    sold.add(cooperant.treasury.pk)
                     cash += self._sale(plan, month, cooperant, vat)
                 if rng.random() < profile.purchase_rate:
                     activity = cooperant.activity
@@ -313,7 +317,7 @@ class _Books:
         lines = [self.line("411", debit=total, third_party=customer, treasury=treasury),
                  self.line(activity.sale_account, credit=net, treasury=treasury)]
         if tax:
-            lines.append(self.line("44571", credit=tax))
+            lines.append(self.line("44571", credit=tax, treasury=treasury))
             vat[0] += tax
         invoice = Planned(day, "VT", f"{activity.label} - {customer.name}", lines, ref)
         label = f"Règlement {ref} - {customer.name}"
@@ -324,7 +328,7 @@ class _Books:
         else:
             paid, journal, account, label = day, "CA", "530", f"{label} (espèces)"
         plan += [invoice, Planned(paid, journal, label, [
-            self.line(account, debit=total),
+            self.line(account, debit=total, treasury=treasury),
             self.line("411", credit=total, third_party=customer, treasury=treasury)], ref)]
         return total if journal == "CA" else ZERO
 
@@ -337,14 +341,14 @@ class _Books:
         ref = f"{supplier.code}-{day.year % 100:02d}{self.supplier_numbers[supplier.pk]:03d}"
         lines = [self.line(account, debit=net, treasury=treasury)]
         if tax:
-            lines.append(self.line("44566", debit=tax))
+            lines.append(self.line("44566", debit=tax, treasury=treasury))
             vat[1] += tax
-        lines.append(self.line("401", credit=total, third_party=supplier))
+        lines.append(self.line("401", credit=total, third_party=supplier, treasury=treasury))
         paid = day + dt.timedelta(days=self.rng.randint(10, 30))
         return [Planned(day, "AC", f"{label} - {supplier.name}", lines, ref),
                 Planned(paid, "BQ1", f"Paiement {ref} - {supplier.name}", [
-                    self.line("401", debit=total, third_party=supplier),
-                    self.line("512", credit=total)], ref)]
+                    self.line("401", debit=total, third_party=supplier, treasury=treasury),
+                    self.line("512", credit=total, treasury=treasury)], ref)]
 
     def _grocery(self, plan: list[Planned], month: dt.date, end: dt.date,
                  vat: list[Decimal]) -> Decimal:
@@ -367,14 +371,15 @@ class _Books:
                     self.line("707", credit=net, treasury=pot)], ref),
                 Planned(day + dt.timedelta(days=self.rng.randint(20, 40)), "BQ1",
                         f"Règlement {ref} - {customer.name}", [
-                            self.line("512", debit=net),
+                            self.line("512", debit=net, treasury=pot),
                             self.line("411", credit=net, third_party=customer, treasury=pot)],
                         ref),
             ]
         takings = _euros(self.rng, 280, 520)
         plan.append(Planned(end, "CA", f"Recettes de l'épicerie partagée - "
                                        f"{MONTHS[end.month - 1]} {end.year}", [
-            self.line("530", debit=takings), self.line("707", credit=takings, treasury=pot)]))
+            self.line("530", debit=takings, treasury=pot),
+            self.line("707", credit=takings, treasury=pot)]))
         return takings
 
     def _member_fees(self, plan: list[Planned], month: dt.date) -> Decimal:
@@ -386,39 +391,42 @@ class _Books:
         return fee * members
 
     def _payroll(self, plan: list[Planned], end: dt.date) -> Decimal:
-        """The entrepreneurs-salariés' pay: the entry, then the transfer, on the last day.
+        """The entrepreneurs-salariés' pay: the entry, then the transfer, on the last day, each
+        line on its coopérant's treasury (what is paid and owed comes off their available).
         Returns the social contributions due."""
         lines: list[LineInput] = []
-        net_pay = social = ZERO
+        paid: list[LineInput] = []
+        social = ZERO
         for cooperant in self.cooperants:
             gross = cooperant.gross_pay
             if not gross:
                 continue
-            employer, employee = gross * Decimal("0.25"), gross * Decimal("0.22")
-            lines += [self.line("641", debit=gross, treasury=cooperant.treasury),
-                      self.line("645", debit=quantize(employer), treasury=cooperant.treasury)]
-            net_pay += gross - quantize(employee)
-            social += quantize(employee) + quantize(employer)
+            treasury = cooperant.treasury
+            employer, employee = quantize(gross * Decimal("0.25")), quantize(
+                gross * Decimal("0.22"))
+            lines += [self.line("641", debit=gross, treasury=treasury),
+                      self.line("645", debit=employer, treasury=treasury),
+                      self.line("421", credit=gross - employee, treasury=treasury),
+                      self.line("431", credit=employee + employer, treasury=treasury)]
+            paid += [self.line("421", debit=gross - employee, treasury=treasury),
+                     self.line("512", credit=gross - employee, treasury=treasury)]
+            social += employee + employer
         period = f"{MONTHS[end.month - 1]} {end.year}"
         ref = f"PAIE-{end:%Y-%m}"
-        plan += [Planned(end, "OD", f"Salaires de {period}", [
-                     *lines, self.line("421", credit=net_pay), self.line("431", credit=social)],
-                         ref),
-                 self.transfer(end, "BQ1", f"Virement des salaires de {period}", "421", "512",
-                               net_pay, ref)]
+        plan += [Planned(end, "OD", f"Salaires de {period}", lines, ref),
+                 Planned(end, "BQ1", f"Virement des salaires de {period}", paid, ref)]
         return social
 
     def _rents(self, month: dt.date) -> Planned:
         quarter = (month.month - 1) // 3 + 1
-        lines, total = [], ZERO
+        lines: list[LineInput] = []
         for pot, kpa in self.pots:
             place = kpa.places.order_by("pk").first()
             rent = _price(self.rng, *self.profile.rent, 10)
-            lines.append(self.line("613", debit=rent, treasury=pot,
-                                   label=f"Loyer - {place.name if place else kpa}"))
-            total += rent
-        return Planned(month.replace(day=5), "BQ1", f"Loyers du T{quarter} {month.year}",
-                       [*lines, self.line("512", credit=total)])
+            lines += [self.line("613", debit=rent, treasury=pot,
+                                label=f"Loyer - {place.name if place else kpa}"),
+                      self.line("512", credit=rent, treasury=pot)]
+        return Planned(month.replace(day=5), "BQ1", f"Loyers du T{quarter} {month.year}", lines)
 
     def _quarter_end(self, end: dt.date, vat: list[Decimal], social: Decimal,
                      cash: Decimal) -> list[Planned]:
@@ -613,9 +621,11 @@ def _set_up(structure: Structure, actor: User, today: dt.date) -> _Books:
                 label=f"{person.full_name} - {activity.label}",
                 kind=TreasuryAccount.Kind.INDIVIDUAL, person=person, kpa=kpa, today=today)
             # The first coopérants who sell to institutions are entrepreneurs-salariés (CESA)
-            # in the CAE, paid part-time; the others are under a CAPE, not employees.
-            salaried = activity.institutional and sum(
-                1 for c in cooperants if c.gross_pay) < profile.salaried
+            # in the CAE, paid part-time from their treasury; the others are under a CAPE, not
+            # employees — among them the coopérant who logs in, whose CAPE the journey demo
+            # tells.
+            salaried = (activity.institutional and person.user_id is None
+                        and sum(1 for c in cooperants if c.gross_pay) < profile.salaried)
             cooperants.append(Cooperant(
                 account, activity, 0.6 if salaried else profile.sale_rate,
                 _price(rng, 250, 400, 50) if salaried else ZERO))

@@ -15,22 +15,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from django_stubs_ext import StrOrPromise
 
-from kpa.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from kpa.core.money import money_field
 from kpa.directory.models import Activity, Structure
 from kpa.ledger.models import Entry, FiscalYear, ThirdParty
 
 ZERO = Decimal("0.00")
-
-
-def money_field(verbose_name: StrOrPromise, *, default: Decimal | None = None
-                ) -> models.DecimalField[Decimal | int | str, Decimal]:
-    if default is None:
-        return models.DecimalField(verbose_name, max_digits=MONEY_MAX_DIGITS,
-                                   decimal_places=MONEY_DECIMAL_PLACES)
-    return models.DecimalField(verbose_name, max_digits=MONEY_MAX_DIGITS,
-                               decimal_places=MONEY_DECIMAL_PLACES, default=default)
 
 
 class VatRate(models.TextChoices):

@@ -17,47 +17,18 @@ import datetime as dt
 from decimal import Decimal
 
 from kpa.core.auth import AnyUser
-from kpa.directory.models import Activity, ActivityMembership
 from kpa.ledger import charts
 from kpa.ledger import services as ledger_services
 from kpa.ledger.lettering import letter_settled
 from kpa.ledger.models import Entry, EntryLine, Journal, ThirdParty, TreasuryAccount
 from kpa.ledger.services import LineInput
+from kpa.ledger.treasury_accounts import treasury_account_for
 from kpa.sales.models import Customer, Invoice, Payment, PaymentMethod
 from kpa.sales.totals import ZERO, Totals
 
 SERVICES_SALES = "706"
 GOODS_SALES = "707"
 ADVANCES_RECEIVED = "4191"
-
-
-def treasury_account_for(activity: Activity, *, actor: AnyUser) -> TreasuryAccount:
-    """The treasury account the activity's lines carry: the one following the activity, else
-    (an individual activity) its coopérant's individual account, opened when missing."""
-    accounts = TreasuryAccount.objects.filter(structure_id=activity.structure_id)
-    found = accounts.filter(activity=activity).first()
-    if found is not None:
-        return found
-    # Two first sales at once must not open two accounts: the activity's row is the lock.
-    Activity.objects.select_for_update().filter(pk=activity.pk).first()
-    found = accounts.filter(activity=activity).first()
-    if found is not None:
-        return found
-    if activity.kind == Activity.Kind.INDIVIDUAL:
-        membership = (ActivityMembership.objects.filter(activity=activity)
-                      .select_related("person").order_by("joined_on", "id").first())
-        if membership is not None:
-            own = accounts.filter(person=membership.person,
-                                  kind=TreasuryAccount.Kind.INDIVIDUAL).first()
-            if own is not None:
-                return own
-            return ledger_services.open_treasury_account(
-                actor=actor, structure=activity.structure, code=f"T-{membership.person_id}",
-                label=str(membership.person), kind=TreasuryAccount.Kind.INDIVIDUAL,
-                person=membership.person, kpa=activity.kpa)
-    return ledger_services.open_treasury_account(
-        actor=actor, structure=activity.structure, code=f"A-{activity.pk}",
-        label=activity.name, kind=TreasuryAccount.Kind.COLLECTIVE, activity=activity)
 
 
 def third_party_for(customer: Customer) -> ThirdParty:

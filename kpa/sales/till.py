@@ -44,6 +44,7 @@ from kpa.ledger import charts
 from kpa.ledger import services as ledger_services
 from kpa.ledger.models import Entry
 from kpa.ledger.services import LineInput
+from kpa.ledger.treasury_accounts import treasury_account_for
 from kpa.sales import permissions
 from kpa.sales.eligibility import cape_holder
 from kpa.sales.models import (
@@ -54,7 +55,7 @@ from kpa.sales.models import (
     TillTicket,
     VatRate,
 )
-from kpa.sales.posting import GOODS_SALES, journal, treasury_account_for
+from kpa.sales.posting import GOODS_SALES, journal
 
 ZERO = Decimal("0.00")
 GENESIS = "0" * 64

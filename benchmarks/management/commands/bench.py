@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.utils import load_backend
 
-from benchmarks import ledger, sales
+from benchmarks import ledger, sales, treasury
 
 
 @contextmanager
@@ -85,9 +85,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"Base jetable : {name} ; échelle {scale:g} "
                                   "(1 = 1 000 000 lignes).")
                 report = ledger.run(scale, runs=runs, workdir=workdir, log=self.stdout.write)
+                treasury_report = treasury.run(runs=runs, log=self.stdout.write)
                 sales_report = sales.run(scale, runs=runs, log=self.stdout.write)
         self.stdout.write("")
-        for row in ledger.table(report) + sales.table(sales_report):
+        for row in (ledger.table(report) + treasury.table(treasury_report)
+                    + sales.table(sales_report)):
             self.stdout.write(row)
         self.stdout.write(f"\n{report.lines} lignes, {report.entries} écritures, "
                           f"{report.vendor} {report.database_version} ; génération "
@@ -96,7 +98,8 @@ class Command(BaseCommand):
         if options["json"]:
             target = Path(options["json"])
             target.parent.mkdir(parents=True, exist_ok=True)
-            data = report.as_dict() | {"sales": sales_report.as_dict()}
+            data = report.as_dict() | {"treasury": treasury_report.as_dict(),
+                                           "sales": sales_report.as_dict()}
             target.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n",
                               encoding="utf-8")
             self.stdout.write(f"Chiffres écrits dans {target}.")

@@ -18,9 +18,9 @@ from kpa.directory.models import Activity, RoleKind, Structure
 from kpa.directory.tests.factories import give_role, person_with_login
 from kpa.journey.models import InsuranceEntry
 from kpa.ledger.models import Entry, EntryLine
+from kpa.ledger.treasury_accounts import treasury_account_for
 from kpa.sales import till
 from kpa.sales.models import CatalogItem, Till, TillClosing, TillTicket
-from kpa.sales.posting import treasury_account_for
 from kpa.sales.tests.conftest import CAPE_START, Shop, give_cape
 from kpa.sales.till import TillLineInput
 
