@@ -58,3 +58,25 @@ def test_import_contracts_hold() -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_api_schema_has_a_name_of_its_own() -> None:
+    """The OpenAPI document names its components by class name: two different schemas of one
+    name would leave one app's routes described by the other's fields."""
+    import importlib
+    import inspect
+
+    from ninja import Schema
+
+    seen: dict[str, tuple[str, tuple[str, ...]]] = {}
+    clashes = []
+    for path in sorted(KPA.glob("*/*schemas.py")):
+        module = importlib.import_module(f"kpa.{path.parent.name}.{path.stem}")
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if not issubclass(cls, Schema) or cls.__module__ != module.__name__:
+                continue
+            fields = tuple(sorted(cls.model_fields))
+            other = seen.setdefault(name, (module.__name__, fields))
+            if other[1] != fields:
+                clashes.append(f"{name}: {other[0]} and {module.__name__}")
+    assert not clashes, clashes

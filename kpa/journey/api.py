@@ -43,7 +43,6 @@ from kpa.journey.schemas import (
     ContractIn,
     ContractOut,
     DecisionIn,
-    DocumentOut,
     ExitIn,
     InscriptionIn,
     InscriptionPatch,
@@ -51,6 +50,7 @@ from kpa.journey.schemas import (
     InsuranceListIn,
     InsuranceListOut,
     JourneyDetailOut,
+    JourneyDocumentOut,
     JourneyFilters,
     JourneyOut,
     RenewIn,
@@ -198,7 +198,7 @@ def update_journey(request: HttpRequest, journey_id: int,
 
 
 @router.post(
-    "/journeys/{int:journey_id}/documents", response={201: DocumentOut, **WRITE_ERRORS},
+    "/journeys/{int:journey_id}/documents", response={201: JourneyDocumentOut, **WRITE_ERRORS},
     summary="Déposer une pièce (formulaire multipart : requirement_id et file)",
     description=("Un PDF ou une photo (JPEG, PNG, WebP) de 10 Mo au plus, reconnu par son "
                  "contenu. 422 avec un message en français pour un fichier trop lourd, vide ou "
@@ -224,7 +224,8 @@ def upload_document(request: HttpRequest, journey_id: int, requirement_id: Form[
     return Status(201, document)
 
 
-@router.post("/documents/{int:document_id}/check", response={200: DocumentOut, **WRITE_ERRORS},
+@router.post("/documents/{int:document_id}/check",
+             response={200: JourneyDocumentOut, **WRITE_ERRORS},
              summary="Noter qu'une pièce est vérifiée",
              description="Une pièce d'identité vérifiée est aussitôt supprimée : sa note "
                          "(type, numéro, validité) en garde la trace.")

@@ -104,7 +104,7 @@ class RequirementOut(Schema):
         return str(obj.get_kind_display())
 
 
-class DocumentOut(Schema):
+class JourneyDocumentOut(Schema):
     """A piece's record; the file itself never leaves through the API."""
 
     id: int
@@ -215,7 +215,7 @@ class JourneyDetailOut(JourneyOut):
     treasury_payout_pending: bool
     requirements: list[RequirementOut] = Field(
         description="La liste des pièces qui s'applique à cette personne.")
-    documents: list[DocumentOut]
+    documents: list[JourneyDocumentOut]
     contracts: list[ContractBase]
     steps: list[StepOut]
 

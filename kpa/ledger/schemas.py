@@ -52,7 +52,7 @@ class FiscalYearOut(Schema):
         return amount(obj.result)
 
 
-class LineOut(Schema):
+class EntryLineOut(Schema):
     position: int
     account: str
     account_label: str
@@ -107,7 +107,7 @@ class EntryOut(Schema):
 
 
 class EntryDetailOut(EntryOut):
-    lines: list[LineOut]
+    lines: list[EntryLineOut]
 
     @staticmethod
     def resolve_lines(obj: Entry) -> list[EntryLine]:
@@ -115,7 +115,7 @@ class EntryDetailOut(EntryOut):
                     .order_by("position"))
 
 
-class LineIn(Schema):
+class EntryLineIn(Schema):
     account: str = Field(description="Numéro du compte, par exemple 411 ou 706.")
     debit: Amount = "0"
     credit: Amount = "0"
@@ -132,7 +132,7 @@ class EntryIn(Schema):
     piece_date: dt.date | None = None
     validate_now: bool = Field(False, alias="validate",
                                description="Valider aussitôt (sinon : un brouillon).")
-    lines: list[LineIn]
+    lines: list[EntryLineIn]
 
 
 class ReverseIn(Schema):

@@ -34,15 +34,11 @@ from kpa.ledger.models import (
 from kpa.purchases.models import ExpenseClaim, ExpenseLine
 from kpa.treasury import balances, pay
 from kpa.treasury.balances import Figures
-from kpa.treasury.models import PayCutoff, PaySettings
+from kpa.treasury.models import PaySettings
 
 ZERO = Decimal("0.00")
 MONTHS = 12
 MOVEMENTS = 20
-DEFAULT_CUTOFF_DAY = 25
-# PaySettings' defaults, for a structure that has not set its own.
-DEFAULT_EMPLOYEE_RATE = Decimal("22.000")
-DEFAULT_EMPLOYER_RATE = Decimal("30.000")
 UNPAID_CLAIMS = (ExpenseClaim.Status.SUBMITTED, ExpenseClaim.Status.VALIDATED)
 TILL_SOURCE = "sales.till"
 ADVANCES_RECEIVED = "4191"
@@ -309,21 +305,11 @@ class PayWindow:
 
 
 def pay_window(structure: Structure, *, today: dt.date) -> PayWindow:
-    """This month's cut-off (the one the structure published, else its usual day, else the
-    25th); once it has passed, next month's. Two queries."""
-    this_month = first_of_month(today)
-    next_month = add_months(this_month, 1)
-    published = dict(PayCutoff.objects.filter(structure=structure,
-                                              month__in=(this_month, next_month))
-                     .values_list("month", "cutoff_on"))
+    """This month's cut-off, once it has passed next month's: the rule of `pay.pay_month`
+    (the published date, else the structure's usual day, else the 25th)."""
     settings = PaySettings.objects.filter(structure=structure).first()
-    day = settings.cutoff_day if settings else DEFAULT_CUTOFF_DAY
-    cutoff = published.get(this_month) or this_month.replace(day=day)
-    if today <= cutoff:
-        return PayWindow(month=this_month, cutoff_on=cutoff, settings=settings)
-    return PayWindow(month=next_month,
-                     cutoff_on=published.get(next_month) or next_month.replace(day=day),
-                     settings=settings)
+    window = pay.pay_month(structure, today, settings or PaySettings(structure=structure))
+    return PayWindow(month=window.month, cutoff_on=window.cutoff_on, settings=settings)
 
 
 # -- the overview of many accounts ------------------------------------------------------------
