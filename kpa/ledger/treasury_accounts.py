@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from kpa.core import audit
 from kpa.core.auth import AnyUser
 from kpa.directory.models import Activity, ActivityMembership, Kpa, Person, Structure
 from kpa.ledger import services as ledger_services
@@ -83,13 +84,17 @@ def common_account_for(kpa: Kpa, *, actor: AnyUser) -> TreasuryAccount:
         label=f"Caisse commune - {kpa.name}"[:150], kind=TreasuryAccount.Kind.COMMON, kpa=kpa)
 
 
-def ensure_account(structure: Structure, number: str, label: str) -> Account:
+def ensure_account(structure: Structure, number: str, label: str, *,
+                   actor: AnyUser | None) -> Account:
     """The general account, adding it as a sub-account of the chart when missing (the
-    platform's own accounts, such as 6288 for the cooperative contribution)."""
+    platform's own accounts, such as 6288 for the cooperative contribution); an addition is
+    audited as `add_account`'s is."""
     account = Account.objects.filter(structure=structure, number=number).first()
     if account is not None:
         return account
     ledger_services.check_account_number(structure, number)
-    account, _created = Account.objects.get_or_create(
+    account, created = Account.objects.get_or_create(
         structure=structure, number=number, defaults={"label": label[:150]})
+    if created:
+        audit.record(actor=actor, action="ledger.account.created", target=account)
     return account

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import BooleanField, ExpressionWrapper, Q, Sum
 
 from kpa.core.money import quantize
 from kpa.directory.models import Structure
@@ -187,17 +187,25 @@ def figures_of(account_id: int, structure: Structure, *, today: dt.date) -> Figu
     return figures_for(structure, [account_id], today=today)[account_id]
 
 
+def structure_parts(structure: Structure, *, today: dt.date) -> tuple[Figures, Figures]:
+    """The structure's own part (the lines that carry no treasury account) and its whole
+    general ledger, from one scan of the lines. Nothing is committed at this level."""
+    scope = _scope(structure.pk, today)
+    own, whole = Figures(), Figures()
+    rows = (EntryLine.objects.filter(validated=True, fiscal_year_id__in=scope.open_year_ids)
+            .annotate(own=ExpressionWrapper(Q(treasury_account__isnull=True),
+                                            output_field=BooleanField()))
+            .values_list("account_id", "fiscal_year_id", "own")
+            .annotate(debit_sum=Sum("debit"), credit_sum=Sum("credit")).order_by())
+    for account_id, year_id, is_own, debit, credit in rows:
+        _add(whole, scope, account_id, year_id, debit, credit)
+        if is_own:
+            _add(own, scope, account_id, year_id, debit, credit)
+    return _rounded(own), _rounded(whole)
+
+
 def structure_figures(structure: Structure, *, today: dt.date,
                       own_lines_only: bool = False) -> Figures:
-    """The same figures over every line of the books (or only the lines that carry no
-    treasury account: the structure's own part). Nothing is committed at this level."""
-    scope = _scope(structure.pk, today)
-    lines = EntryLine.objects.filter(validated=True, fiscal_year_id__in=scope.open_year_ids)
-    if own_lines_only:
-        lines = lines.filter(treasury_account__isnull=True)
-    figures = Figures()
-    for account_id, year_id, debit, credit in (
-            lines.values_list("account_id", "fiscal_year_id")
-            .annotate(debit_sum=Sum("debit"), credit_sum=Sum("credit")).order_by()):
-        _add(figures, scope, account_id, year_id, debit, credit)
-    return _rounded(figures)
+    """The figures over every line of the books, or only the structure's own part."""
+    own, whole = structure_parts(structure, today=today)
+    return own if own_lines_only else whole

@@ -630,9 +630,10 @@ def run_month(*, actor: AnyUser | None, structure: Structure, month: dt.date,
     created_by = actor if actor is not None and actor.is_authenticated else None
     journal = None
     if plan.to_book:
-        ensure_account(structure, CONTRIBUTION_CHARGE, "Contribution cooperative")
+        ensure_account(structure, CONTRIBUTION_CHARGE, "Contribution cooperative",
+                       actor=actor)
         ensure_account(structure, CONTRIBUTION_INCOME,
-                       "Contribution cooperative des entrepreneurs")
+                       "Contribution cooperative des entrepreneurs", actor=actor)
         journal = Journal.objects.get(structure=structure, code="OD")
     label = entry_label(month)
     charges = []

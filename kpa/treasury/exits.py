@@ -117,7 +117,7 @@ def preview(account: TreasuryAccount, *, today: dt.date) -> ExitPreview:
 
 def _payout(*, actor: AnyUser, account: TreasuryAccount, amount: Decimal, label: str,
             today: dt.date) -> Entry:
-    charge = ensure_account(account.structure, *PAYOUT_ACCOUNT)
+    charge = ensure_account(account.structure, *PAYOUT_ACCOUNT, actor=actor)
     journal = Journal.objects.get(structure_id=account.structure_id, code="BQ1")
     return post_entry(actor=actor, structure=account.structure, journal=journal, date=today,
                       label=label, lines=[

@@ -417,7 +417,6 @@ def overview_of(structure: Structure, accounts: list[TreasuryAccount], *, today:
                   reverse=key.startswith("-"))
     own_part = ledger = None
     if everything:
-        own_part = balances.structure_figures(structure, today=today, own_lines_only=True)
-        ledger = balances.structure_figures(structure, today=today)
+        own_part, ledger = balances.structure_parts(structure, today=today)
     parts = [r.figures for r in rows] + ([own_part] if own_part is not None else [])
     return Overview(rows=rows, total=add_figures(parts), own=own_part, ledger=ledger)

@@ -48,8 +48,10 @@ def collective(shop: Shop) -> TreasuryAccount:
 
 def platform_accounts(shop: Shop) -> None:
     """The sub-accounts the platform adds to the chart (contribution charge and income)."""
-    ensure_account(shop.cast.cae, balances.CONTRIBUTION_CHARGE, "Contribution coopérative")
-    ensure_account(shop.cast.cae, balances.CONTRIBUTION_INCOME, "Contributions reçues")
+    ensure_account(shop.cast.cae, balances.CONTRIBUTION_CHARGE, "Contribution coopérative",
+                   actor=None)
+    ensure_account(shop.cast.cae, balances.CONTRIBUTION_INCOME, "Contributions reçues",
+                   actor=None)
 
 
 def post(shop: Shop, *lines: LineInput, day: dt.date = TODAY, journal: str = "OD",

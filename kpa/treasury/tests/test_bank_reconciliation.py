@@ -124,8 +124,8 @@ def test_an_entry_that_moves_nothing_at_the_bank_is_never_suggested(shop: Shop) 
     """The monthly contribution credits 512 on the treasury account and debits the
     structure's own 512 in the same entry: no money leaves the bank."""
     account = treasury_account_for(shop.activity, actor=shop.manager)
-    ensure_account(shop.cast.cae, "6288", "Contribution coopérative")
-    ensure_account(shop.cast.cae, "7588", "Contributions reçues")
+    ensure_account(shop.cast.cae, "6288", "Contribution coopérative", actor=None)
+    ensure_account(shop.cast.cae, "7588", "Contributions reçues", actor=None)
     ledger_services.post_entry(
         actor=bookkeeper(shop), structure=shop.cast.cae,
         journal=bank_journal(shop, "OD"), date=day(20), label="Contribution coopérative",

@@ -47,6 +47,19 @@ def charge_of(account, month: dt.date = NOVEMBER) -> ContributionCharge:
     return ContributionCharge.objects.get(treasury_account=account, month=month)
 
 
+def test_the_first_run_adds_the_contribution_accounts_to_the_chart_once_and_audited(
+        shop: Shop) -> None:
+    opteos(shop)
+    book(shop, account_of(shop), dt.date(2026, 11, 10), sales="1000")
+    run(shop)
+    added = AuditEvent.objects.filter(action="ledger.account.created",
+                                      target_repr__startswith="6288")
+    assert added.count() == 1
+    assert added.get().actor == shop.manager
+    assert AuditEvent.objects.filter(action="ledger.account.created",
+                                     target_repr__startswith="7588").count() == 1
+
+
 def test_a_month_books_one_entry_moving_the_contribution_to_the_structure(shop: Shop) -> None:
     opteos(shop)
     account = account_of(shop)

@@ -285,7 +285,7 @@ def twenty_accounts(shop: Shop, count: int, first: int = 0) -> None:
 # session, user, the reach (person, roles), the structure, its accounts, their figures (open
 # years, year of today, chart, aggregate, pay requests, envelopes), the last pays, the own part
 # (4), the general ledger (4), the notification count of the navigation
-OVERVIEW_QUERIES = 19
+OVERVIEW_QUERIES = 16
 # the KPA instead of the structure, no own part nor general ledger
 KPA_OVERVIEW_QUERIES = 13
 
