@@ -7,7 +7,9 @@ structure, where the outsider is référent. Names carry a marker so leak tests 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
@@ -104,6 +106,21 @@ def cast(db: None) -> Cast:
 @pytest.fixture
 def today() -> dt.date:
     return TODAY
+
+
+@pytest.fixture(scope="session", autouse=True)
+def calendar_on_today() -> Iterator[None]:
+    """The tests are written for TODAY: the cast's roles, the fixtures and the `today` they
+    pass to services all say so, while the ORM stamps rows with the wall clock
+    (`auto_now_add`) and rules compare the two ("an exit cannot precede the inscription").
+    Run on another day (CI after midnight), such tests would turn on the calendar. So the
+    whole run lives on TODAY from noon, Paris time, the clock ticking from there: every reader
+    of the time (Django, axes, the live server's threads) agrees (time-machine, a dev pin)."""
+    import time_machine
+
+    noon = dt.datetime.combine(TODAY, dt.time(12, 0), tzinfo=ZoneInfo("Europe/Paris"))
+    with time_machine.travel(noon, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ from ninja.parser import Parser
 
 from kpa.core.api_auth import ApiTokenAuth
 from kpa.directory.api import router as directory_router
+from kpa.governance.api import router as governance_router
 from kpa.journey.api import router as journey_router
 from kpa.ledger.api import router as ledger_router
 from kpa.purchases.api import router as purchases_router
@@ -57,6 +58,7 @@ api.add_router("/journey/", journey_router)
 api.add_router("/sales/", sales_router)
 api.add_router("/purchases/", purchases_router)
 api.add_router("/treasury/", treasury_router)
+api.add_router("/governance/", governance_router)
 
 
 def _error(request: HttpRequest, detail: Any, status: int) -> HttpResponse:

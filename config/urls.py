@@ -32,6 +32,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("ventes/", include("kpa.sales.urls")),
     path("depenses/", include("kpa.purchases.urls")),
     path("tresorerie/", include("kpa.treasury.urls")),
+    path("gouvernance/", include("kpa.governance.urls")),
     path("compte/", include(account_patterns)),
     path("langue/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -59,11 +59,20 @@ def test_the_bench_reports_every_scenario_and_leaves_the_configured_database_alo
     assert sales["scenarios"][0]["floor"] > 0
     assert sales["pdf"]["samples"] >= 3
     assert sales["pdf"]["median_seconds"] > 0
+    governance = data["governance"]
+    assert governance["ballots"] == 2000
+    assert governance["grades"] == 2000 * governance["options"] == 20000
+    assert [s["name"] for s in governance["scenarios"]] == ["judgment_tally"]
+    assert governance["scenarios"][0]["ours"] > 0
+    assert governance["scenarios"][0]["floor"] > 0
+    assert sorted(governance["ranking"])[0] == 1
+    assert governance["check_ok"], governance
     text = out.getvalue()
     assert "Balance générale" in text
     assert "Export FEC" in text
     assert "PDF + Factur-X" in text
     assert "Trésorerie : tous les comptes" in text
+    assert "Jugement majoritaire : dépouillement" in text
     # Everything happened in a scratch database, since dropped.
     assert not Entry.objects.exists()
     assert not EntryLine.objects.exists()

@@ -112,7 +112,11 @@ def without_public_names(body: bytes, cast: Cast) -> bytes:
 
 def probe(client: Client, cast: Cast, ids: list[int], wanted: Callable[[str], bool]) -> int:
     """Walk every route `wanted` keeps with every id; fail on a 500, a leak or a write."""
-    audit_before = AuditEvent.objects.count()
+    # The one write an outsider may make here is on their own data: "Mon agenda" gives them a
+    # secret address for their own calendar feed.
+    own_writes = AuditEvent.objects.filter(action="governance.calendar_feed.reset",
+                                           actor=cast.outsider.user)
+    audit_before = AuditEvent.objects.count() - own_writes.count()
     leaks, errors, probed = [], [], 0
     for route, pattern in walk(get_resolver()):
         if not wanted(route):
@@ -131,7 +135,8 @@ def probe(client: Client, cast: Cast, ids: list[int], wanted: Callable[[str], bo
                     leaks.append(f"{method.upper()} {url}")
     assert not errors, errors
     assert not leaks, f"the outsider saw another KPA's data at: {leaks}"
-    assert AuditEvent.objects.count() == audit_before, "an outsider's request wrote something"
+    assert AuditEvent.objects.count() - own_writes.count() == audit_before, (
+        "an outsider's request wrote something")
     return probed
 
 
@@ -228,3 +233,175 @@ def test_the_admin_turns_away_whoever_is_not_staff(cast: Cast,
     response = outsider_client.get("/admin/directory/person/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_an_outsider_reaches_nothing_of_another_kpa_s_governance(
+        cast: Cast, outsider_client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the home KPA's governance alive (a proposal of each method, open and closed, a
+    secret vote with its ballots, a consent round with an objection, a comment, an attachment,
+    decisions, a meeting with attendance and minutes, the charter adopted, acknowledged and
+    redrafted, a self-assessment with evidence, a delegate, an internal answer to a network
+    vote), every governance page and API route, given those objects' ids, stays closed.
+
+    The outsider is référent of a KPA of the same network, so the network's proposals, register
+    and framework are theirs to see: those hold no marker, and must show none of the home
+    KPA's own rows (its internal answer to the network, its decisions)."""
+    import datetime as dt
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from conftest import TODAY
+    from kpa.core import dates
+    from kpa.directory.models import Kpa, Person
+    from kpa.governance import (
+        assessment,
+        ballots,
+        charter,
+        closing,
+        delegates,
+        framework,
+        meetings,
+        proposals,
+    )
+    from kpa.governance.models import (
+        Comment,
+        Decision,
+        FrameworkCriterion,
+        Method,
+        NetworkDelegate,
+        Objection,
+        Proposal,
+        ProposalAttachment,
+        Proxy,
+    )
+    from kpa.governance.tests import factories as gf
+    from kpa.governance.tests.test_ballots import LATER, to_objection_round
+
+    # A network vote lists its KPAs and its author: names the whole network legitimately reads.
+    # They lose the marker here, which stays in what only the home KPA may read.
+    Kpa.objects.filter(pk=cast.home.pk).update(name="KPA Maison")
+    cast.home.refresh_from_db()
+    Person.objects.filter(pk=cast.coordinateur.pk).update(last_name="Réseau")
+    monkeypatch.setattr(dates, "local_today", lambda: TODAY)
+    monkeypatch.setattr(dates, "current_time", lambda: LATER)
+    secret = SECRET_MARKER
+    referent, animateur = cast.user("referent"), cast.user("animateur")
+    cooperant = gf.voter(cast, "cooperant")
+    gf.voter(cast, "referent")  # a second elector with a login, to hold a proxy
+
+    # Proposals of every method, open, closed, waiting, draft.
+    majority = gf.make_proposal(cast, method=Method.MAJORITY, title=f"{secret} budget",
+                                body=f"Le budget {secret}.", max_proxies=1)
+    ballots.add_comment(majority, actor=cooperant, now=gf.NOW, body=f"Avis {secret}")
+    ballots.add_attachment(majority, actor=referent, now=gf.NOW, upload=SimpleUploadedFile(
+        "budget.pdf", b"%PDF-1.7\n% " + secret.encode()
+        + b"\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"))
+    ballots.give_proxy(majority, actor=cooperant, holder=cast.referent, now=gf.NOW)
+    secret_vote = gf.make_proposal(cast, method=Method.MAJORITY, secret=True,
+                                   title=f"{secret} vote secret")
+    for user in (cooperant, referent):
+        ballots.cast_vote(secret_vote, actor=user, now=gf.NOW, choice="for")
+    judgment = gf.make_proposal(cast, method=Method.JUDGMENT, title=f"{secret} jugement",
+                                options=[f"{secret} A", f"{secret} B"])
+    ballots.cast_vote(judgment, actor=cooperant, now=gf.NOW,
+                      grades={o.pk: 4 for o in judgment.options.all()})
+    choice = gf.make_proposal(cast, method=Method.CHOICE, title=f"{secret} choix",
+                              options=[f"{secret} X", f"{secret} Y"])
+    ballots.cast_vote(choice, actor=cooperant, now=gf.NOW,
+                      option_ids=[choice.options.order_by("position")[0].pk])
+    consent = to_objection_round(cast, gf.make_proposal(cast, method=Method.CONSENT,
+                                                        title=f"{secret} consentement"))
+    ballots.raise_objection(consent, actor=cooperant, now=gf.NOW,
+                            argument=f"Objection {secret}")
+    gf.make_proposal(cast, method=Method.MAJORITY, title=f"{secret} brouillon", opened=False)
+    waiting = gf.make_proposal(cast, method=Method.MAJORITY, title=f"{secret} en attente",
+                               opened=False)
+    assert proposals.open_proposal(waiting, actor=referent, now=gf.NOW).status == (
+        Proposal.Status.AWAITING_APPROVAL)
+    closed = gf.make_proposal(cast, method=Method.MAJORITY, title=f"{secret} clos")
+    ballots.cast_vote(closed, actor=cooperant, now=gf.NOW, choice="for")
+    closing.close_proposal(closed, actor=animateur, now=gf.NOW)
+
+    # The network: a delegate, a vote answered by the KPA's internal proposal, a closed vote.
+    delegates.designate_delegate(cast.home, actor=referent, person=cast.cooperant,
+                                 starts_on=TODAY, today=TODAY)
+    network_vote = gf.make_proposal(cast.network, method=Method.MAJORITY, title="Cadre 2027")
+    internal = gf.make_proposal(cast, method=Method.MAJORITY, network_proposal=network_vote,
+                                title=f"{secret} notre réponse au réseau")
+    ballots.cast_vote(internal, actor=cooperant, now=gf.NOW, choice="against")
+    closing.close_proposal(internal, actor=animateur, now=gf.NOW)
+    network_closed = gf.make_proposal(cast.network, method=Method.MAJORITY, title="Cotisation")
+    ballots.cast_vote(network_closed, actor=cooperant, now=gf.NOW, choice="for")
+    closing.close_proposal(network_closed, actor=cast.user("coordinateur"), now=gf.NOW)
+
+    # A meeting held this morning, its attendance, minutes, and the charter adopted there.
+    meeting = meetings.plan_meeting(actor=referent, now=gf.NOW, kpa=cast.home,
+                                    title=f"{secret} assemblée", agenda=f"Ordre {secret}",
+                                    location=f"Salle {secret}",
+                                    starts_at=gf.NOW - dt.timedelta(hours=2),
+                                    ends_at=gf.NOW - dt.timedelta(hours=1),
+                                    proposal_ids=[majority.pk])
+    meetings.record_attendance(meeting, actor=referent, today=TODAY, statuses={
+        cast.cooperant.pk: "present", cast.referent.pk: "present", cast.animateur.pk: "present"})
+    meetings.publish_minutes(meeting, actor=referent, now=gf.NOW, minutes=f"Compte {secret}")
+    version = charter.draft_charter_version(cast.home, actor=cooperant, today=TODAY,
+                                            body=f"# Charte {secret}\n\nOn se respecte.\n")
+    meetings.record_show_of_hands(meeting, actor=animateur, now=gf.NOW,
+                                  title=f"{secret} charte", summary=f"Adoptée {secret}",
+                                  votes_for=3, against=0, abstain=0, charter_version=version)
+    charter.acknowledge_charter(version, actor=cooperant, now=gf.NOW)
+    redraft = charter.draft_charter_version(cast.home, actor=referent, today=TODAY,
+                                            body=f"# Charte {secret} v2\n\nOn partage.\n")
+
+    # The framework, a draft amendment, and the KPA's self-assessment with evidence.
+    current = framework.install_framework(cast.network, actor=None)
+    amendment = framework.draft_framework_amendment(cast.network, actor=cast.user("coordinateur"),
+                                                    label="Cadre 2027", today=TODAY)
+    reading = assessment.start_assessment(cast.home, actor=cooperant, today=TODAY)
+    criterion = FrameworkCriterion.objects.filter(pillar__version=current).first()
+    assert criterion is not None
+    assessment.answer_criterion(reading, actor=cooperant, criterion_id=criterion.pk,
+                                status="met", evidence=f"Preuve {secret}", today=TODAY)
+
+    # Pks are shared between tables, so the walk also reaches the outsider's own KPA, where an
+    # empty POST of the self-assessment page would rightly start their KPA's reading: a write
+    # of their own, not of the home KPA's. It exists beforehand, so the walk writes nothing.
+    assessment.start_assessment(cast.elsewhere, actor=cast.user("outsider"), today=TODAY)
+
+    kpa_decisions = Decision.objects.filter(kpa=cast.home)
+    assert kpa_decisions.count() == 3  # the closed vote, the network answer, the charter
+    assert Decision.objects.filter(network=cast.network).count() == 1
+    version.refresh_from_db()
+    assert version.status == "adopted"
+    assert version.acknowledgements.count() == 1
+    assert redraft.status == "draft"
+    ids = sorted(
+        {pk for model in (Proposal, Decision, Comment, ProposalAttachment, Proxy, Objection,
+                          NetworkDelegate)
+         for pk in model._default_manager.values_list("pk", flat=True)}
+        | {meeting.pk, version.pk, redraft.pk, current.pk, amendment.pk, reading.pk,
+           criterion.pk, amendment.pillars.values_list("pk", flat=True)[0],
+           cast.home.pk, cast.network.pk, cast.cae.pk})
+    probed = probe(outsider_client, cast, ids,
+                   lambda route: route.startswith(("gouvernance/", "api/v1/governance/")))
+    assert probed > 2000
+
+    # What the outsider legitimately reads of the network: its rows, none of the home KPA's.
+    for page, shown in ((f"/gouvernance/propositions/{network_vote.pk}/", "Cadre 2027"),
+                        (f"/gouvernance/propositions/{network_closed.pk}/resultats/",
+                         "Cotisation"),
+                        (f"/gouvernance/decisions/reseau/{cast.network.pk}/", "Cotisation"),
+                        ("/gouvernance/propositions/", "Cadre 2027")):
+        response = outsider_client.get(page)
+        assert response.status_code == 200, page
+        assert shown.encode() in response.content, page
+        assert secret.encode() not in response.content, page
+    listed = outsider_client.get("/api/v1/governance/proposals").json()["items"]
+    assert {row["id"] for row in listed} == set(
+        Proposal.objects.filter(network=cast.network).values_list("pk", flat=True))
+    registered = outsider_client.get("/api/v1/governance/decisions").json()["items"]
+    assert {row["id"] for row in registered} == set(
+        Decision.objects.filter(network=cast.network).values_list("pk", flat=True))
+    for url in (f"/gouvernance/propositions/{internal.pk}/",
+                f"/api/v1/governance/proposals/{internal.pk}"):
+        assert outsider_client.get(url).status_code == 404

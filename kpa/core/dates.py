@@ -13,6 +13,12 @@ def local_today() -> dt.date:
     return timezone.localdate()
 
 
+def current_time() -> dt.datetime:
+    """Now, aware; views pass it to services that work with times (votes open and close at a
+    time), so that tests can set the clock in one place."""
+    return timezone.now()
+
+
 @dataclass(frozen=True)
 class Period:
     start: dt.date

@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.utils import load_backend
 
-from benchmarks import ledger, sales, treasury
+from benchmarks import governance, ledger, sales, treasury
 
 
 @contextmanager
@@ -87,9 +87,10 @@ class Command(BaseCommand):
                 report = ledger.run(scale, runs=runs, workdir=workdir, log=self.stdout.write)
                 treasury_report = treasury.run(runs=runs, log=self.stdout.write)
                 sales_report = sales.run(scale, runs=runs, log=self.stdout.write)
+                governance_report = governance.run(scale, runs=runs, log=self.stdout.write)
         self.stdout.write("")
         for row in (ledger.table(report) + treasury.table(treasury_report)
-                    + sales.table(sales_report)):
+                    + sales.table(sales_report) + governance.table(governance_report)):
             self.stdout.write(row)
         self.stdout.write(f"\n{report.lines} lignes, {report.entries} écritures, "
                           f"{report.vendor} {report.database_version} ; génération "
@@ -99,7 +100,8 @@ class Command(BaseCommand):
             target = Path(options["json"])
             target.parent.mkdir(parents=True, exist_ok=True)
             data = report.as_dict() | {"treasury": treasury_report.as_dict(),
-                                           "sales": sales_report.as_dict()}
+                                           "sales": sales_report.as_dict(),
+                                           "governance": governance_report.as_dict()}
             target.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n",
                               encoding="utf-8")
             self.stdout.write(f"Chiffres écrits dans {target}.")
