@@ -30,7 +30,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -40,7 +39,7 @@ from kpa.core.auth import AnyUser
 from kpa.core.notifications import notify
 from kpa.directory.models import Kpa, Person
 from kpa.directory.permissions import reach_of
-from kpa.governance import attachments, permissions
+from kpa.governance import attachments, delegates, permissions
 from kpa.governance.models import (
     GRADES,
     Ballot,
@@ -142,23 +141,10 @@ def _users_of(*persons: Person | None) -> list[User]:
     return [person.user for person in persons if person is not None and person.user is not None]
 
 
-def _current_delegate_ids(kpa_ids: Sequence[int], today: dt.date) -> dict[int, int]:
-    """KPA id → person id of its current delegate (the latest designation still running)."""
-    rows = (NetworkDelegate.objects
-            .filter(kpa_id__in=kpa_ids, starts_on__lte=today)
-            .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=today))
-            .order_by("kpa_id", "-starts_on", "-id")
-            .values_list("kpa_id", "person_id"))
-    delegates: dict[int, int] = {}
-    for kpa_id, person_id in rows:
-        delegates.setdefault(kpa_id, person_id)
-    return delegates
-
-
 def is_current_delegate(user: AnyUser, kpa: Kpa, *, today: dt.date) -> bool:
     person_id = reach_of(user, today).person_id
-    return person_id is not None and _current_delegate_ids([kpa.pk], today).get(kpa.pk) == \
-        person_id
+    current = delegates.current_delegate_ids([kpa.pk], today)
+    return person_id is not None and current.get(kpa.pk) == person_id
 
 
 # -- reading one's own place in a vote ----------------------------------------------------------
@@ -172,10 +158,9 @@ def elector_of(proposal: Proposal, user: AnyUser, *, today: dt.date) -> Elector 
     if not proposal.is_network:
         return Elector.objects.filter(proposal=proposal, person_id=person_id).first()
     candidates = list(NetworkDelegate.objects
-                      .filter(person_id=person_id, starts_on__lte=today)
-                      .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=today))
+                      .filter(delegates.running_on(today), person_id=person_id)
                       .values_list("kpa_id", flat=True))
-    current = _current_delegate_ids(candidates, today)
+    current = delegates.current_delegate_ids(candidates, today)
     kpa_ids = sorted(kpa_id for kpa_id, delegate in current.items() if delegate == person_id)
     if not kpa_ids:
         return None

@@ -4,6 +4,7 @@ proposals, for a period. Designating a new one ends the previous period the day 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -17,9 +18,24 @@ from kpa.governance import permissions
 from kpa.governance.models import Decision, NetworkDelegate
 
 
+def running_on(day: dt.date) -> Q:
+    """Designations whose period covers `day` (the end is exclusive)."""
+    return Q(starts_on__lte=day) & (Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+
+
 def _covering(kpa: Kpa, day: dt.date) -> QuerySet[NetworkDelegate]:
-    return NetworkDelegate.objects.filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gt=day), kpa=kpa, starts_on__lte=day)
+    return NetworkDelegate.objects.filter(running_on(day), kpa=kpa)
+
+
+def current_delegate_ids(kpa_ids: Sequence[int], today: dt.date) -> dict[int, int]:
+    """KPA id → person id of its current delegate (the latest designation still running), in
+    one query."""
+    rows = (NetworkDelegate.objects.filter(running_on(today), kpa_id__in=kpa_ids)
+            .order_by("kpa_id", "-starts_on", "-id").values_list("kpa_id", "person_id"))
+    delegates: dict[int, int] = {}
+    for kpa_id, person_id in rows:
+        delegates.setdefault(kpa_id, person_id)
+    return delegates
 
 
 def current_delegate(kpa: Kpa, *, today: dt.date) -> Person | None:

@@ -36,6 +36,7 @@ from kpa.governance import (
     attachments,
     ballots,
     closing,
+    delegates,
     permissions,
     proposals,
     results,
@@ -128,8 +129,7 @@ def _close_overdue(visible: QuerySet[Proposal], now: dt.datetime) -> None:
 def _delegated_kpas(person_id: int | None, today: dt.date) -> list[int]:
     if person_id is None:
         return []
-    return list(NetworkDelegate.objects.filter(person_id=person_id, starts_on__lte=today)
-                .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=today))
+    return list(NetworkDelegate.objects.filter(delegates.running_on(today), person_id=person_id)
                 .values_list("kpa_id", flat=True))
 
 
