@@ -135,3 +135,11 @@ def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
     field(page, "Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_load_state()
+
+
+def no_sideways_scroll(page: Any, where: str, width: int = 360) -> None:
+    """The page fits `width` px. Measured once the page has loaded: until its stylesheets arrive
+    a page is laid out unstyled, and a table not yet stacked would be measured too wide."""
+    page.wait_for_load_state("load")
+    measured = page.evaluate("document.documentElement.scrollWidth")
+    assert measured <= width, f"{where} scrolls sideways at {width} px ({measured})"

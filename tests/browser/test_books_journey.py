@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from kpa.ledger.models import Entry
-from tests.browser.conftest import Cast, log_in
+from tests.browser.conftest import Cast, log_in, no_sideways_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -26,11 +26,6 @@ def expect(locator: Any) -> Any:
     from playwright.sync_api import expect as playwright_expect
 
     return playwright_expect(locator)
-
-
-def no_sideways_scroll(page: Any, where: str) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE, f"{where} scrolls sideways at {PHONE} px ({width})"
 
 
 def test_the_comptable_writes_a_sale_on_a_phone_and_finds_it_in_the_balance(

@@ -31,7 +31,7 @@ from kpa.core import dates
 from kpa.core.models import AuditEvent
 from kpa.directory.models import Role, RoleKind
 from kpa.journey.models import Contract, Journey, JourneyStatus
-from tests.browser.conftest import Cast, field, log_in
+from tests.browser.conftest import Cast, field, log_in, no_sideways_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -50,11 +50,6 @@ def expect(locator: Any) -> Any:
     from playwright.sync_api import expect as playwright_expect
 
     return playwright_expect(locator)
-
-
-def no_sideways_scroll(page: Any, where: str) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE, f"{where} scrolls sideways at {PHONE} px ({width})"
 
 
 def shot(page: Any, screenshots: Path, name: str) -> None:

@@ -44,7 +44,7 @@ from kpa.governance.models import (
     ProposalOption,
 )
 from kpa.governance.tests import factories as gf
-from tests.browser.conftest import Cast, field, log_in
+from tests.browser.conftest import Cast, field, log_in, no_sideways_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -82,11 +82,6 @@ def expect(locator: Any) -> Any:
 
 def shot(page: Any, screenshots: Path, name: str) -> None:
     page.screenshot(path=str(screenshots / f"governance-{name}.png"), full_page=True)
-
-
-def no_sideways_scroll(page: Any, where: str) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE, f"{where} scrolls sideways at {PHONE} px ({width})"
 
 
 def on_phone(page: Any) -> None:
@@ -181,7 +176,7 @@ def test_a_kpa_votes_by_majority_on_a_phone_and_finds_the_decision_in_its_regist
     expect(waiting.get_by_role("heading", name="À toi de voter")).to_be_visible()
     no_sideways_scroll(page, "the governance home")
     links = scope(page, cast.home.name).locator("ul.actions").first
-    assert links.evaluate("e => getComputedStyle(e).listStyleType") == "none"  # no stray bullet
+    expect(links).to_have_css("list-style-type", "none")  # no stray bullet
     shot(page, screenshots, "2-home-to-vote-phone")
     # Two taps: the proposal, then "Pour".
     waiting.get_by_role("link", name="Acheter une deuxième machine à coudre").click()
@@ -398,7 +393,7 @@ def test_the_network_amends_its_framework_with_one_vote_per_kpa(
     change = page.locator("li.change-added")
     expect(change).to_have_count(1)
     expect(change).to_contain_text(new_text)
-    assert change.evaluate("e => getComputedStyle(e).borderLeftWidth") == "6px"  # marked new
+    expect(change).to_have_css("border-left-width", "6px")  # marked new
     no_sideways_scroll(page, "the comparison")
     shot(page, screenshots, "11-framework-compare-phone")
     page.get_by_role("link", name="← Cadre 2027 : décider ensemble").click()

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from kpa.directory.models import Person
-from tests.browser.conftest import SECRET_MARKER, Cast, field, log_in
+from tests.browser.conftest import SECRET_MARKER, Cast, field, log_in, no_sideways_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -57,13 +57,11 @@ def test_each_persona_lands_on_their_role_home(
 
     page.set_viewport_size({"width": PHONE, "height": 780})
     page.screenshot(path=str(screenshots / f"home-{persona}-{PHONE}.png"), full_page=True)
-    page_width = page.evaluate("document.documentElement.scrollWidth")
-    assert page_width <= PHONE, f"{persona}'s home scrolls sideways at {PHONE} px ({page_width})"
+    no_sideways_scroll(page, f"{persona}'s home", PHONE)
 
     page.set_viewport_size({"width": DESKTOP, "height": 900})
     page.screenshot(path=str(screenshots / f"home-{persona}-{DESKTOP}.png"), full_page=True)
-    page_width = page.evaluate("document.documentElement.scrollWidth")
-    assert page_width <= DESKTOP, f"{persona}'s home scrolls sideways at {DESKTOP} px"
+    no_sideways_scroll(page, f"{persona}'s home", DESKTOP)
 
 
 def test_outsider_does_not_see_the_home_kpa(page: Any, browser_cast: Cast) -> None:

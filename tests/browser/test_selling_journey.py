@@ -23,7 +23,7 @@ from kpa.ledger.models import EntryLine, FiscalYear
 from kpa.sales.checks import check_facturx_pdf
 from kpa.sales.models import Invoice, Quote
 from kpa.sales.tests.conftest import build_shop
-from tests.browser.conftest import Cast, field, log_in
+from tests.browser.conftest import Cast, field, log_in, no_sideways_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -38,11 +38,6 @@ def expect(locator: Any) -> Any:
 
 def shot(page: Any, screenshots: Path, name: str) -> None:
     page.screenshot(path=str(screenshots / f"selling-{name}.png"), full_page=True)
-
-
-def no_sideways_scroll(page: Any, where: str) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE, f"{where} scrolls sideways at {PHONE} px ({width})"
 
 
 def log_out(page: Any) -> None:

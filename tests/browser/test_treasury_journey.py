@@ -36,7 +36,7 @@ from kpa.sales.tests.conftest import build_shop
 from kpa.treasury import balances, contribution, pay, payroll, schemes
 from kpa.treasury.models import PayRequest
 from kpa.treasury.schemes import BracketInput
-from tests.browser.conftest import Cast, field, log_in
+from tests.browser.conftest import Cast, field, log_in, no_sideways_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -51,11 +51,6 @@ def expect(locator: Any) -> Any:
 
 def shot(page: Any, screenshots: Path, name: str) -> None:
     page.screenshot(path=str(screenshots / f"treasury-{name}.png"), full_page=True)
-
-
-def no_sideways_scroll(page: Any, where: str) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE, f"{where} scrolls sideways at {PHONE} px ({width})"
 
 
 def nav(page: Any, name: str) -> None:
