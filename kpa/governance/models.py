@@ -169,6 +169,8 @@ class Proposal(models.Model):
                                blank=True)
     results = models.JSONField(_("décompte"), default=dict, blank=True)
     closed_at = models.DateTimeField(_("close le"), null=True, blank=True)
+    closing_reminder_sent_at = models.DateTimeField(_("rappel de clôture envoyé le"), null=True,
+                                                    blank=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
 
     class Meta:

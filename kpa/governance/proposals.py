@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,13 +24,12 @@ from kpa.core.auth import AnyUser
 from kpa.core.notifications import notify
 from kpa.directory.models import Kpa, Network, Person, Role, RoleKind
 from kpa.directory.permissions import reach_of
-from kpa.governance import eligibility, permissions
+from kpa.governance import delegates, eligibility, permissions
 from kpa.governance.models import (
     CharterVersion,
     Elector,
     FrameworkVersion,
     Method,
-    NetworkDelegate,
     Proposal,
     ProposalOption,
     ProposalRevision,
@@ -311,20 +310,20 @@ def amend_proposal(proposal: Proposal, *, actor: AnyUser, now: dt.datetime, titl
     return _refresh_into(proposal, locked)
 
 
-def elector_users(proposal: Proposal, today: dt.date) -> list[User]:
-    """Who to tell about a vote: the electors with a login; for a network proposal, each KPA's
-    current delegate, or its référents and animateurs when it has none."""
-    electors = Elector.objects.filter(proposal=proposal)
+def elector_users(proposal: Proposal, today: dt.date,
+                  electors: QuerySet[Elector] | None = None) -> list[User]:
+    """Who to tell about a vote: its electors (or only `electors`) with a login; for a network
+    proposal, each KPA's current delegate, or its référents and animateurs when it has none."""
+    if electors is None:
+        electors = Elector.objects.filter(proposal=proposal)
     if proposal.network_id is None:
         return list(User.objects.filter(person__in=electors.values("person_id")))
     kpa_ids = set(electors.values_list("kpa_id", flat=True))
-    delegates = (NetworkDelegate.objects.filter(kpa_id__in=kpa_ids, starts_on__lte=today)
-                 .exclude(ends_on__lte=today))
-    with_delegate = set(delegates.values_list("kpa_id", flat=True))
+    delegate_of = delegates.current_delegate_ids(sorted(kpa_ids), today)
     leads = Role.objects.current(today).filter(
-        kpa_id__in=kpa_ids - with_delegate, kind__in=[RoleKind.REFERENT, RoleKind.ANIMATEUR])
-    return list(User.objects.filter(person__in=delegates.values("person_id"))
-                | User.objects.filter(person__in=leads.values("person_id")))
+        kpa_id__in=kpa_ids - delegate_of.keys(), kind__in=[RoleKind.REFERENT, RoleKind.ANIMATEUR])
+    return list(User.objects.filter(Q(person__in=delegate_of.values())
+                                    | Q(person__in=leads.values("person_id"))))
 
 
 def kpa_leads(kpa: Kpa, kinds: Iterable[str], today: dt.date) -> list[User]:

@@ -3,7 +3,8 @@ user and `now` or `today`, checks its gate in `permissions`, is atomic and audit
 
 - proposals: `proposals` (create, amend, open, approve, cancel, advance a consent round),
   `ballots` (votes, a KPA's one vote, proxies, objections, comments, attachments), `closing`
-  (results at closing), `register` (decisions, ratification, review dates);
+  (results at closing), `reminders` (the day before closing), `register` (decisions,
+  ratification, review dates);
 - meetings: `meetings`, `ical` (the personal feed's secret address);
 - the charter and autonomy: `charter`, `autonomy`;
 - the network: `framework`, `assessment`, `delegates`.
@@ -67,6 +68,7 @@ from kpa.governance.register import (
     send_review_reminders,
     set_review,
 )
+from kpa.governance.reminders import send_closing_reminders
 
 __all__ = [
     "acknowledge_charter", "add_attachment", "add_comment", "add_criterion",
@@ -78,6 +80,7 @@ __all__ = [
     "integrate_objection", "open_proposal", "plan_meeting", "propose_autonomy_change",
     "propose_charter_version", "publish_minutes", "raise_objection", "ratify_decision",
     "record_attendance", "record_decision", "record_show_of_hands", "remove_criterion",
-    "rename_pillar", "reset_feed", "revoke_proxy", "send_review_reminders", "set_charter_policy",
+    "rename_pillar", "reset_feed", "revoke_proxy", "send_closing_reminders",
+    "send_review_reminders", "set_charter_policy",
     "set_review", "start_assessment", "start_due", "update_meeting", "withdraw_objection",
 ]

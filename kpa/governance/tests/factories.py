@@ -136,6 +136,12 @@ def add_cooperant(kpa: Kpa, username: str, *, starts_on: dt.date = dt.date(2026,
     return person
 
 
+def user_of(person: Person) -> User:
+    """The login of a person who has one."""
+    assert person.user is not None
+    return person.user
+
+
 def voter(cast: Cast, persona: str, *, kpa: Kpa | None = None) -> User:
     """The login of a cast persona made coopérant of `kpa` (default: the home KPA) since the
     cast's roles began, so that votes opened afterwards count them as electors."""

@@ -29,8 +29,8 @@ def test_tick_opens_closes_and_reminds(cast, monkeypatch):
     monkeypatch.setattr(dates, "current_time", lambda: NOW + dt.timedelta(hours=2))
     out = StringIO()
     call_command("governance_tick", stdout=out)
-    assert out.getvalue().strip() == ("1 vote(s) ouvert(s), 1 vote(s) clos, "
-                                      "1 rappel(s) de révision envoyé(s).")
+    assert out.getvalue().strip() == ("Votes ouverts : 1. Votes clos : 1. "
+                                      "Rappels avant clôture : 0. Rappels de révision : 1.")
     scheduled.refresh_from_db()
     ending.refresh_from_db()
     assert scheduled.status == Proposal.Status.OPEN
@@ -38,7 +38,8 @@ def test_tick_opens_closes_and_reminds(cast, monkeypatch):
     assert Decision.objects.filter(proposal=ending).exists()
     out = StringIO()
     call_command("governance_tick", stdout=out)  # nothing left to do
-    assert out.getvalue().startswith("0 vote(s) ouvert(s), 0 vote(s) clos, 0 rappel")
+    assert out.getvalue().strip() == ("Votes ouverts : 0. Votes clos : 0. "
+                                      "Rappels avant clôture : 0. Rappels de révision : 0.")
 
 
 def test_scheduled_vote_that_can_no_longer_open_returns_to_draft(cast):

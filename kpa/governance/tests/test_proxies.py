@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from conftest import Cast
@@ -16,19 +15,8 @@ from kpa.directory.models import Person
 from kpa.governance import ballots
 from kpa.governance.models import Ballot, Elector, Method, Proposal, Proxy
 from kpa.governance.tests import factories as gf
-from kpa.governance.tests.factories import NOW
+from kpa.governance.tests.factories import NOW, user_of
 from kpa.governance.tests.test_ballots import LATER, messages
-
-
-@pytest.fixture
-def crowd(cast: Cast) -> dict[str, Person]:
-    """Three more coopérants with a login, in the home KPA before any vote opens."""
-    return {name: gf.add_cooperant(cast.home, name) for name in ("alice", "bruno", "chloe")}
-
-
-def user_of(person: Person) -> User:
-    assert person.user is not None
-    return person.user
 
 
 def with_proxies(cast: Cast, max_proxies: int = 1, **fields: object) -> Proposal:
