@@ -68,6 +68,7 @@ from kpa.governance.models import (
     ProposalOption,
 )
 from kpa.governance.proposals import elector_users
+from kpa.governance.results import summarize_figures
 
 Outcome = Proposal.Outcome
 
@@ -205,25 +206,9 @@ def count_results(proposal: Proposal) -> dict[str, Any]:
 # -- summary -------------------------------------------------------------------------------
 
 def _summary(proposal: Proposal, results: dict[str, Any], outcome: str) -> str:
-    said = str(Outcome(outcome).label)
-    turnout = _("%(participants)s sur %(electors)s ont participé.") % {
-        "participants": results["participants"], "electors": results["electors"]}
-    if outcome == Outcome.NO_QUORUM:
-        return _("%(outcome)s (%(quorum)s %% demandé). %(turnout)s") % {
-            "outcome": said, "quorum": results["quorum_percent"], "turnout": turnout}
-    if proposal.method == Method.MAJORITY:
-        detail = _("%(for)s pour, %(against)s contre, %(abstain)s abstention(s).") % results
-    elif proposal.method == Method.CONSENT:
-        detail = _("%(consents)s consentement(s), %(open)s objection(s) restée(s) ouverte(s), "
-                   "%(integrated)s intégrée(s), %(withdrawn)s retirée(s).") % {
-            "consents": results["consents"], "open": results["objections_open"],
-            "integrated": results["objections_integrated"],
-            "withdrawn": results["objections_withdrawn"]}
-    else:
-        names = [row["label"] for row in results["options"] if row["id"] in results["winners"]]
-        detail = (_("Option retenue : %(label)s.") % {"label": names[0]} if len(names) == 1
-                  else _("Égalité entre : %(labels)s.") % {"labels": ", ".join(names)})
-    return f"{said}. {detail} {turnout}"
+    """The register's sentence: the same words the results page says (`results.py`)."""
+    return summarize_figures(method=proposal.method, outcome=outcome, figures=results,
+                             network=proposal.is_network).sentence
 
 
 # -- closing -------------------------------------------------------------------------------

@@ -127,7 +127,7 @@ def test_judgment_ranks_and_pads_ungraded_options(cast, four):
     assert rows["C"]["tally"] == [1, 0, 1, 0, 0, 0, 1]
     assert proposal.results["winners"] == [option(proposal, "B").pk]
     assert proposal.outcome == "elected"
-    assert "Option retenue : B" in decision.summary
+    assert "Option retenue : « B », mention majoritaire « Bien »" in decision.summary
 
 
 def test_judgment_tie(cast, four):
