@@ -94,9 +94,10 @@ def judgment_tallies(proposal: Proposal) -> list[list[int]]:
     number of ballots with the worst grade: an option left ungraded on a ballot is rejected."""
     option_ids = [pk for pk, _label in _option_rows(proposal)]
     counts: dict[int, list[int]] = {pk: [0] * len(GRADES) for pk in option_ids}
-    # The one grouped query over the grades: option ids from the list above, so no join.
+    # The one grouped query over the grades: option ids from the list above, so no join; and
+    # count(*), which the (option, grade) index answers alone, where count(id) reads each row.
     rows = (BallotGrade.objects.filter(option_id__in=option_ids).order_by()
-            .values("option_id", "grade").annotate(n=Count("id")))
+            .values("option_id", "grade").annotate(n=Count("*")))
     for row in rows:
         counts[row["option_id"]][row["grade"]] = row["n"]
     ballots = Ballot.objects.filter(proposal=proposal).count()
@@ -110,7 +111,7 @@ def judgment_tallies(proposal: Proposal) -> list[list[int]]:
 
 def _majority(proposal: Proposal, base: dict[str, Any]) -> tuple[dict[str, Any], str]:
     per_choice = dict(Ballot.objects.filter(proposal=proposal).order_by()
-                      .values_list("choice").annotate(n=Count("id")).values_list("choice", "n"))
+                      .values_list("choice").annotate(n=Count("*")).values_list("choice", "n"))
     votes_for = per_choice.get(Ballot.Choice.FOR, 0)
     against = per_choice.get(Ballot.Choice.AGAINST, 0)
     abstain = per_choice.get(Ballot.Choice.ABSTAIN, 0)
@@ -171,7 +172,7 @@ def _judgment(proposal: Proposal, base: dict[str, Any]) -> tuple[dict[str, Any],
 def _choice(proposal: Proposal, base: dict[str, Any]) -> tuple[dict[str, Any], str]:
     options = _option_rows(proposal)
     votes = dict(BallotSelection.objects.filter(option_id__in=[pk for pk, _l in options])
-                 .order_by().values_list("option_id").annotate(n=Count("id"))
+                 .order_by().values_list("option_id").annotate(n=Count("*"))
                  .values_list("option_id", "n"))
     counts = [votes.get(pk, 0) for pk, _label in options]
     rows = [{"id": pk, "label": label, "votes": count,
