@@ -2,8 +2,8 @@
 
 Opens the scheduled votes whose time has come, closes those whose time is over (counting them
 and writing their decisions), reminds the electors whose voice is missing a day before a vote
-closes, and reminds the leads of decisions due for review. Each step
-commits on its own, so a run cut short leaves nothing half done and the next run catches up.
+closes, and reminds the leads of decisions due for review. Each step commits on its own, so a
+run cut short leaves nothing half done and the next run catches up.
 """
 
 from __future__ import annotations
