@@ -9,14 +9,10 @@ user may not change is 403; the services' French refusals land on the form or in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kpa.core import dates
-from kpa.core.forms import add_service_errors
 from kpa.core.tenancy import get_in_scope
 from kpa.directory.models import Kpa, RoleKind, Structure
 from kpa.directory.permissions import reach_of
@@ -36,13 +31,7 @@ from kpa.governance.charter_forms import (
     CharterPolicyForm,
 )
 from kpa.governance.models import CharterVersion, Proposal
-
-T = TypeVar("T")
-
-
-def _allowed(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
+from kpa.governance.view_helpers import acted, form_data, form_page, require, submit
 
 
 def _kpa(request: HttpRequest, kpa_pk: int, today: dt.date) -> Kpa:
@@ -52,37 +41,6 @@ def _kpa(request: HttpRequest, kpa_pk: int, today: dt.date) -> Kpa:
 def _version(request: HttpRequest, pk: int, today: dt.date) -> CharterVersion:
     versions = scoping.charter_versions_visible_to(request.user, today=today)
     return get_in_scope(versions.select_related("kpa", "decision", "created_by"), pk=pk)
-
-
-def _submit(request: HttpRequest, form: BaseForm, save: Callable[[], T], success: str,
-            then: Callable[[T], str]) -> HttpResponse | None:
-    """On a valid POST, call the service and redirect; None re-renders the form with the
-    service's French refusal on it. A refused gate stays a 403."""
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        saved = save()
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None
-    messages.success(request, success)
-    return redirect(then(saved))
-
-
-def _acted(request: HttpRequest, call: Callable[[], T], success: str) -> T | None:
-    """One service behind a button: its French refusal becomes an error message."""
-    try:
-        result = call()
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return None
-    messages.success(request, success)
-    return result
-
-
-def _form_page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    return render(request, template, context, status=400 if request.method == "POST" else 200)
 
 
 def version_url(version: CharterVersion) -> str:
@@ -208,18 +166,18 @@ def charter_compare(request: HttpRequest, kpa_pk: int) -> HttpResponse:
 def charter_draft_new(request: HttpRequest, kpa_pk: int) -> HttpResponse:
     today = dates.local_today()
     kpa = _kpa(request, kpa_pk, today)
-    _allowed(permissions.can_draft_charter(request.user, kpa, today=today))
+    require(permissions.can_draft_charter(request.user, kpa, today=today))
     current = charter.current_charter(kpa)
     # A new version usually starts from the text in force.
-    form = CharterDraftForm(request.POST if request.method == "POST" else None,
+    form = CharterDraftForm(form_data(request),
                             initial={"body": current.body if current else ""})
-    done = _submit(request, form, lambda: charter.draft_charter_version(
+    done = submit(request, form, lambda: charter.draft_charter_version(
         kpa, actor=request.user, body=form.cleaned_data["body"], today=today),
         _("Le projet de charte est enregistré. Relis-le, puis propose-le au vote."),
         version_url)
-    return done or _form_page(request, "governance/charter_form.html",
-                              {"kpa": kpa, "form": form, "version": None,
-                               "current": current})
+    return done or form_page(request, "governance/charter_form.html",
+                             {"kpa": kpa, "form": form, "version": None,
+                              "current": current})
 
 
 @login_required
@@ -231,15 +189,15 @@ def charter_draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Une version adoptée ne change plus : rédige une nouvelle "
                                   "version."))
         return redirect(version_url(version))
-    _allowed(permissions.can_edit_charter_version(request.user, version, today=today))
-    form = CharterDraftForm(request.POST if request.method == "POST" else None,
+    require(permissions.can_edit_charter_version(request.user, version, today=today))
+    form = CharterDraftForm(form_data(request),
                             initial={"body": version.body})
-    done = _submit(request, form, lambda: charter.edit_charter_draft(
+    done = submit(request, form, lambda: charter.edit_charter_draft(
         version, actor=request.user, body=form.cleaned_data["body"], today=today),
         _("Le projet de charte est modifié."), version_url)
-    return done or _form_page(request, "governance/charter_form.html",
-                              {"kpa": version.kpa, "form": form, "version": version,
-                               "current": None})
+    return done or form_page(request, "governance/charter_form.html",
+                             {"kpa": version.kpa, "form": form, "version": version,
+                              "current": None})
 
 
 @login_required
@@ -248,7 +206,7 @@ def charter_propose(request: HttpRequest, pk: int) -> HttpResponse:
     """Put a draft to the vote, then show the proposal to open."""
     today, now = dates.local_today(), dates.current_time()
     version = _version(request, pk, today)
-    proposal = _acted(request, lambda: charter.propose_charter_version(
+    proposal = acted(request, lambda: charter.propose_charter_version(
         version, actor=request.user, now=now),
         _("La proposition est prête : ouvre le vote quand tu veux."))
     if proposal is None:
@@ -262,8 +220,8 @@ def charter_propose(request: HttpRequest, pk: int) -> HttpResponse:
 def charter_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     today, now = dates.local_today(), dates.current_time()
     version = _version(request, pk, today)
-    _acted(request, lambda: charter.acknowledge_charter(version, actor=request.user, now=now),
-           _("Merci : ton engagement à respecter la charte est noté."))
+    acted(request, lambda: charter.acknowledge_charter(version, actor=request.user, now=now),
+          _("Merci : ton engagement à respecter la charte est noté."))
     return redirect(charter.charter_url(version.kpa_id))
 
 
@@ -273,7 +231,7 @@ def charter_pending(request: HttpRequest, kpa_pk: int) -> HttpResponse:
     """Who has not read the charter in force yet (leads only)."""
     today = dates.local_today()
     kpa = _kpa(request, kpa_pk, today)
-    _allowed(permissions.can_see_acknowledgements(request.user, kpa, today=today))
+    require(permissions.can_see_acknowledgements(request.user, kpa, today=today))
     current = charter.current_charter(kpa)
     people = charter.pending_acknowledgements(kpa, today=today)
     return render(request, "governance/charter_pending.html", {
@@ -291,16 +249,16 @@ def charter_policy(request: HttpRequest, structure_pk: int) -> HttpResponse:
     structures = (Structure.objects.all() if reach.is_admin
                   else Structure.objects.filter(pk__in=sorted(reach.structures)))
     structure = get_in_scope(structures, pk=structure_pk)
-    _allowed(permissions.can_set_charter_policy(request.user, structure.pk, today=today))
+    require(permissions.can_set_charter_policy(request.user, structure.pk, today=today))
     form = CharterPolicyForm(
-        request.POST if request.method == "POST" else None,
+        form_data(request),
         initial={"required": charter.charter_policy_required(structure.pk)})
-    done = _submit(request, form, lambda: charter.set_charter_policy(
+    done = submit(request, form, lambda: charter.set_charter_policy(
         structure, actor=request.user, required=form.cleaned_data["required"], today=today),
         _("La règle de la structure est enregistrée."),
         lambda policy: reverse("governance:charter_policy", args=[structure.pk]))
-    return done or _form_page(request, "governance/charter_policy.html",
-                              {"structure": structure, "form": form})
+    return done or form_page(request, "governance/charter_policy.html",
+                             {"structure": structure, "form": form})
 
 
 # -- autonomy -------------------------------------------------------------------------------
@@ -324,13 +282,13 @@ def autonomy_page(request: HttpRequest, kpa_pk: int) -> HttpResponse:
 def autonomy_propose(request: HttpRequest, kpa_pk: int) -> HttpResponse:
     today, now = dates.local_today(), dates.current_time()
     kpa = _kpa(request, kpa_pk, today)
-    _allowed(permissions.can_propose_in_kpa(request.user, kpa, today=today))
+    require(permissions.can_propose_in_kpa(request.user, kpa, today=today))
     form = AutonomyProposeForm(request.POST)
     back = reverse("governance:autonomy", args=[kpa.pk])
     if not form.is_valid():
         messages.error(request, _("Choisis un niveau d'autonomie de la liste."))
         return redirect(back)
-    proposal = _acted(request, lambda: autonomy.propose_autonomy_change(
+    proposal = acted(request, lambda: autonomy.propose_autonomy_change(
         kpa, actor=request.user, now=now, level=form.cleaned_data["level"]),
         _("La proposition est prête : ouvre le vote quand tu veux."))
     return redirect(proposal.get_absolute_url() if proposal is not None else back)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.forms import BaseForm, BoundField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kpa.core import dates
-from kpa.core.forms import add_service_errors
 from kpa.core.tenancy import get_in_scope
 from kpa.directory.models import Kpa, Network
 from kpa.governance import (
@@ -53,15 +52,9 @@ from kpa.governance.models import (
     Proposal,
     SelfAssessment,
 )
-
-T = TypeVar("T")
+from kpa.governance.view_helpers import acted, form_data, form_page, require, submit
 
 VOTE_DAYS = 14
-
-
-def _allowed(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
 
 
 def _network(request: HttpRequest, pk: int, today: dt.date) -> Network:
@@ -87,36 +80,6 @@ def _criterion(request: HttpRequest, pk: int, today: dt.date) -> FrameworkCriter
     versions = scoping.framework_versions_visible_to(request.user, today=today)
     return get_in_scope(FrameworkCriterion.objects.filter(pillar__version__in=versions)
                         .select_related("pillar__version__network"), pk=pk)
-
-
-def _submit(request: HttpRequest, form: BaseForm, save: Callable[[], T], success: str,
-            then: Callable[[T], str]) -> HttpResponse | None:
-    """On a valid POST, call the service and redirect; None re-renders the form with the
-    service's French refusal. A refused gate stays a 403."""
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        saved = save()
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None
-    messages.success(request, success)
-    return redirect(then(saved))
-
-
-def _acted(request: HttpRequest, call: Callable[[], T], success: str) -> T | None:
-    try:
-        result = call()
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return None
-    messages.success(request, success)
-    return result
-
-
-def _form_page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    return render(request, template, context, status=400 if request.method == "POST" else 200)
 
 
 def version_url(version: FrameworkVersion) -> str:
@@ -205,14 +168,14 @@ def framework_compare(request: HttpRequest, pk: int, other_pk: int) -> HttpRespo
 def framework_draft_new(request: HttpRequest, network_pk: int) -> HttpResponse:
     today = dates.local_today()
     network = _network(request, network_pk, today)
-    _allowed(permissions.can_draft_framework(request.user, network, today=today))
-    form = DraftForm(request.POST if request.method == "POST" else None)
-    done = _submit(request, form, lambda: framework.draft_framework_amendment(
+    require(permissions.can_draft_framework(request.user, network, today=today))
+    form = DraftForm(form_data(request))
+    done = submit(request, form, lambda: framework.draft_framework_amendment(
         network, actor=request.user, label=form.cleaned_data["label"], today=today),
         _("Le projet reprend le cadre en vigueur : modifiez-le, puis soumettez-le au vote du "
           "réseau."), edit_url)
-    return done or _form_page(request, "governance/framework_draft_new.html",
-                              {"network": network, "form": form})
+    return done or form_page(request, "governance/framework_draft_new.html",
+                             {"network": network, "form": form})
 
 
 @dataclass
@@ -227,7 +190,7 @@ def framework_draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Every pillar and criterion of a draft with a small form each."""
     today = dates.local_today()
     version = _version(request, pk, today)
-    _allowed(permissions.can_draft_framework(request.user, version.network, today=today))
+    require(permissions.can_draft_framework(request.user, version.network, today=today))
     if not framework.is_editable(version):
         messages.error(request, framework.locked_message())
         return redirect(version_url(version))
@@ -252,7 +215,7 @@ def _draft_write(request: HttpRequest, version: FrameworkVersion, form: BaseForm
             for message in errors:
                 messages.error(request, str(message))
         return redirect(edit_url(version))
-    _acted(request, call, success)
+    acted(request, call, success)
     return redirect(edit_url(version))
 
 
@@ -261,7 +224,7 @@ def _draft_write(request: HttpRequest, version: FrameworkVersion, form: BaseForm
 def framework_pillar_rename(request: HttpRequest, pk: int) -> HttpResponse:
     today = dates.local_today()
     pillar = _pillar(request, pk, today)
-    _allowed(permissions.can_draft_framework(request.user, pillar.version.network, today=today))
+    require(permissions.can_draft_framework(request.user, pillar.version.network, today=today))
     form = PillarForm(request.POST, prefix=f"p{pillar.pk}")
     return _draft_write(request, pillar.version, form, lambda: framework.rename_pillar(
         pillar, actor=request.user, title=form.cleaned_data["title"], today=today),
@@ -273,7 +236,7 @@ def framework_pillar_rename(request: HttpRequest, pk: int) -> HttpResponse:
 def framework_criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
     today = dates.local_today()
     pillar = _pillar(request, pk, today)
-    _allowed(permissions.can_draft_framework(request.user, pillar.version.network, today=today))
+    require(permissions.can_draft_framework(request.user, pillar.version.network, today=today))
     form = CriterionForm(request.POST, prefix=f"n{pillar.pk}")
     return _draft_write(request, pillar.version, form, lambda: framework.add_criterion(
         pillar, actor=request.user, text=form.cleaned_data["text"],
@@ -287,7 +250,7 @@ def framework_criterion_edit(request: HttpRequest, pk: int) -> HttpResponse:
     today = dates.local_today()
     criterion = _criterion(request, pk, today)
     version = criterion.pillar.version
-    _allowed(permissions.can_draft_framework(request.user, version.network, today=today))
+    require(permissions.can_draft_framework(request.user, version.network, today=today))
     form = CriterionForm(request.POST, prefix=f"c{criterion.pk}")
     return _draft_write(request, version, form, lambda: framework.edit_criterion(
         criterion, actor=request.user, text=form.cleaned_data["text"],
@@ -301,10 +264,10 @@ def framework_criterion_remove(request: HttpRequest, pk: int) -> HttpResponse:
     today = dates.local_today()
     criterion = _criterion(request, pk, today)
     version = criterion.pillar.version
-    _allowed(permissions.can_draft_framework(request.user, version.network, today=today))
-    _acted(request, lambda: framework.remove_criterion(criterion, actor=request.user,
-                                                       today=today),
-           _("Le critère %(code)s est retiré du projet.") % {"code": criterion.code})
+    require(permissions.can_draft_framework(request.user, version.network, today=today))
+    acted(request, lambda: framework.remove_criterion(criterion, actor=request.user,
+                                                      today=today),
+          _("Le critère %(code)s est retiré du projet.") % {"code": criterion.code})
     return redirect(edit_url(version))
 
 
@@ -317,7 +280,7 @@ def framework_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
     today, now = dates.local_today(), dates.current_time()
     version = _version(request, pk, today)
-    _allowed(permissions.can_draft_framework(request.user, version.network, today=today))
+    require(permissions.can_draft_framework(request.user, version.network, today=today))
     existing = Proposal.objects.filter(framework_version=version).first()
     if existing is not None:
         messages.error(request, _("Ce projet est déjà soumis au vote du réseau."))
@@ -326,7 +289,7 @@ def framework_submit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, framework.locked_message())
         return redirect(version_url(version))
     body = framework.diff_markdown(framework.framework_diff(version.based_on, version))
-    proposal = _acted(request, lambda: proposals.create_proposal(
+    proposal = acted(request, lambda: proposals.create_proposal(
         actor=request.user, now=now,
         title=_("Modifier le cadre : %(label)s") % {"label": version.label}, body=body,
         method="majority", network=version.network, framework_version=version,
@@ -377,11 +340,11 @@ def assessment_kpa(request: HttpRequest, kpa_pk: int) -> HttpResponse:
         initial[evidence_field_name(criterion)] = (
             answer.evidence if answer and answer.evidence
             else "\n".join(_suggestions_for(criterion, suggested)))
-    form = AssessmentForm(request.POST if request.method == "POST" else None,
+    form = AssessmentForm(form_data(request),
                           criteria=criteria, initial=initial)
     if request.method == "POST":
-        _allowed(can_edit)
-    done = _submit(request, form, lambda: assessment.save_assessment(
+        require(can_edit)
+    done = submit(request, form, lambda: assessment.save_assessment(
         kpa, actor=request.user, today=today, answers=form.answers()),
         _("L'auto-évaluation est enregistrée."),
         lambda saved: reverse("governance:assessment_detail", args=[saved.pk]))
@@ -391,7 +354,7 @@ def assessment_kpa(request: HttpRequest, kpa_pk: int) -> HttpResponse:
         _AssessRow(c, form[status_field_name(c)], form[evidence_field_name(c)],
                    _suggestions_for(c, suggested)) for c in pillar.criteria.all()]}
         for pillar in pillars]
-    return _form_page(request, "governance/assessment_kpa.html", {
+    return form_page(request, "governance/assessment_kpa.html", {
         "kpa": kpa, "version": version, "assessment": current, "form": form,
         "blocks": blocks, "can_edit": can_edit,
         "summary": assessment.summary(current) if current is not None else None})
@@ -420,7 +383,7 @@ def assessment_overview(request: HttpRequest, network_pk: int) -> HttpResponse:
     """For the coordinators: where each KPA of the network stands by its latest assessment."""
     today = dates.local_today()
     network = _network(request, network_pk, today)
-    _allowed(permissions.coordinates(request.user, network.pk, today=today))
+    require(permissions.coordinates(request.user, network.pk, today=today))
     return render(request, "governance/assessment_overview.html", {
         "network": network, "rows": assessment.network_overview(network),
         "version": framework.current_version(network)})
@@ -439,7 +402,7 @@ def delegate_kpa(request: HttpRequest, kpa_pk: int) -> HttpResponse:
     form = None
     if can_designate:
         form = DelegateForm(
-            request.POST if request.method == "POST" else None,
+            form_data(request),
             initial={"starts_on": today},
             persons=delegates.candidates(kpa, today=today),
             decisions=Decision.objects.filter(kpa=kpa).order_by("-decided_on", "-number"))
@@ -447,7 +410,7 @@ def delegate_kpa(request: HttpRequest, kpa_pk: int) -> HttpResponse:
         raise PermissionDenied
     if form is not None:
         bound = form
-        done = _submit(request, bound, lambda: delegates.designate_delegate(
+        done = submit(request, bound, lambda: delegates.designate_delegate(
             kpa, actor=request.user, person=bound.cleaned_data["person"],
             starts_on=bound.cleaned_data["starts_on"],
             decision=bound.cleaned_data["decision"], today=today),
@@ -455,6 +418,6 @@ def delegate_kpa(request: HttpRequest, kpa_pk: int) -> HttpResponse:
             lambda saved: reverse("governance:delegate_kpa", args=[kpa.pk]))
         if done is not None:
             return done
-    return _form_page(request, "governance/delegate_kpa.html", {
+    return form_page(request, "governance/delegate_kpa.html", {
         "kpa": kpa, "delegate": delegates.current_delegate(kpa, today=today),
         "history": delegates.delegate_history(kpa), "form": form, "today": today})

@@ -10,16 +10,14 @@ user may not manage answers 403 (and its buttons are hidden). The feed at
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,7 +26,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kpa.core import dates
-from kpa.core.forms import add_service_errors
 from kpa.core.notifications import absolute_url
 from kpa.core.tenancy import get_in_scope
 from kpa.directory.models import Kpa, Network
@@ -47,37 +44,9 @@ from kpa.governance.models import (
     Meeting,
     Proposal,
 )
+from kpa.governance.view_helpers import form_data, form_page, require, submit
 
-T = TypeVar("T")
 PAST_PER_PAGE = 25
-
-
-def _gate(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
-
-
-def _submit(request: HttpRequest, form: BaseForm, save: Callable[[], T], success: str,
-            then: Callable[[T], str]) -> HttpResponse | None:
-    """On a valid POST, call the service and redirect; None re-renders the form with the
-    service's French refusal on it."""
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        saved = save()
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None
-    messages.success(request, success)
-    return redirect(then(saved))
-
-
-def _form_page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    return render(request, template, context, status=400 if request.method == "POST" else 200)
-
-
-def _data(request: HttpRequest) -> Any:
-    return request.POST if request.method == "POST" else None
 
 
 def _meeting(request: HttpRequest, pk: int, today: dt.date) -> Meeting:
@@ -164,7 +133,7 @@ def meeting_list_network(request: HttpRequest, network_pk: int) -> HttpResponse:
 def _plan(request: HttpRequest, kpa: Kpa | None, network: Network | None,
           back: str) -> HttpResponse:
     now = dates.current_time()
-    form = MeetingForm(_data(request), proposals=_linkable(kpa, network))
+    form = MeetingForm(form_data(request), proposals=_linkable(kpa, network))
 
     def save() -> Meeting:
         data = form.cleaned_data
@@ -173,8 +142,8 @@ def _plan(request: HttpRequest, kpa: Kpa | None, network: Network | None,
             starts_at=data["starts_at"], ends_at=data["ends_at"], location=data["location"],
             agenda=data["agenda"], proposal_ids=[p.pk for p in data.get("proposals") or ()])
 
-    done = _submit(request, form, save, _("La réunion est prévue."), meeting_url)
-    return done or _form_page(request, "governance/meeting_form.html", {
+    done = submit(request, form, save, _("La réunion est prévue."), meeting_url)
+    return done or form_page(request, "governance/meeting_form.html", {
         "form": form, "scope_name": (kpa or network), "back": back, "meeting": None})
 
 
@@ -183,7 +152,7 @@ def _plan(request: HttpRequest, kpa: Kpa | None, network: Network | None,
 def meeting_new(request: HttpRequest, kpa_pk: int) -> HttpResponse:
     today = dates.local_today()
     kpa = _kpa(request, kpa_pk, today)
-    _gate(permissions.can_plan_meeting_in(request.user, kpa, today=today))
+    require(permissions.can_plan_meeting_in(request.user, kpa, today=today))
     return _plan(request, kpa, None, reverse("governance:meeting_list", args=[kpa.pk]))
 
 
@@ -192,7 +161,7 @@ def meeting_new(request: HttpRequest, kpa_pk: int) -> HttpResponse:
 def meeting_new_network(request: HttpRequest, network_pk: int) -> HttpResponse:
     today = dates.local_today()
     network = _network(request, network_pk, today)
-    _gate(permissions.coordinates(request.user, network.pk, today=today))
+    require(permissions.coordinates(request.user, network.pk, today=today))
     return _plan(request, None, network,
                  reverse("governance:meeting_list_network", args=[network.pk]))
 
@@ -202,7 +171,7 @@ def meeting_new_network(request: HttpRequest, network_pk: int) -> HttpResponse:
 def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     today, now = dates.local_today(), dates.current_time()
     meeting = _meeting(request, pk, today)
-    _gate(permissions.can_manage_meeting(request.user, meeting, today=today))
+    require(permissions.can_manage_meeting(request.user, meeting, today=today))
     if meeting.cancelled_at is not None:
         messages.error(request, _("Cette réunion est annulée : elle ne peut plus être "
                                   "modifiée."))
@@ -210,7 +179,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {"title": meeting.title, "starts_at": timezone.localtime(meeting.starts_at),
                "ends_at": timezone.localtime(meeting.ends_at), "location": meeting.location,
                "agenda": meeting.agenda, "proposals": list(meeting.proposals.all())}
-    form = MeetingForm(_data(request), initial=initial,
+    form = MeetingForm(form_data(request), initial=initial,
                        proposals=_linkable(meeting.kpa, meeting.network))
 
     def save() -> Meeting:
@@ -221,8 +190,8 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
             agenda=data["agenda"],
             proposal_ids=[p.pk for p in data.get("proposals") or ()])
 
-    done = _submit(request, form, save, _("La réunion est modifiée."), meeting_url)
-    return done or _form_page(request, "governance/meeting_form.html", {
+    done = submit(request, form, save, _("La réunion est modifiée."), meeting_url)
+    return done or form_page(request, "governance/meeting_form.html", {
         "form": form, "scope_name": meeting.kpa or meeting.network,
         "back": meeting_url(meeting), "meeting": meeting})
 
@@ -232,7 +201,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     today, now = dates.local_today(), dates.current_time()
     meeting = _meeting(request, pk, today)
-    _gate(permissions.can_manage_meeting(request.user, meeting, today=today))
+    require(permissions.can_manage_meeting(request.user, meeting, today=today))
     if request.method == "POST":
         try:
             meetings.cancel_meeting(meeting, actor=request.user, now=now)
@@ -278,7 +247,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     today = dates.local_today()
     meeting = _meeting(request, pk, today)
-    _gate(permissions.can_manage_meeting(request.user, meeting, today=today))
+    require(permissions.can_manage_meeting(request.user, meeting, today=today))
     form = AttendanceForm(request.POST, persons=meetings.participants(meeting, today=today),
                           current={})
     if not form.is_valid():
@@ -301,13 +270,13 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     today, now = dates.local_today(), dates.current_time()
     meeting = _meeting(request, pk, today)
-    _gate(permissions.can_manage_meeting(request.user, meeting, today=today))
-    form = MinutesForm(_data(request), initial={"minutes": meeting.minutes})
-    done = _submit(request, form, lambda: meetings.publish_minutes(
+    require(permissions.can_manage_meeting(request.user, meeting, today=today))
+    form = MinutesForm(form_data(request), initial={"minutes": meeting.minutes})
+    done = submit(request, form, lambda: meetings.publish_minutes(
         meeting, actor=request.user, now=now, minutes=form.cleaned_data["minutes"]),
         _("Le compte rendu est publié."), meeting_url)
-    return done or _form_page(request, "governance/meeting_minutes.html",
-                              {"form": form, "meeting": meeting})
+    return done or form_page(request, "governance/meeting_minutes.html",
+                             {"form": form, "meeting": meeting})
 
 
 @login_required
@@ -315,11 +284,11 @@ def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_show_of_hands(request: HttpRequest, pk: int) -> HttpResponse:
     today, now = dates.local_today(), dates.current_time()
     meeting = _meeting(request, pk, today)
-    _gate(permissions.can_manage_meeting(request.user, meeting, today=today))
+    require(permissions.can_manage_meeting(request.user, meeting, today=today))
     drafts = (CharterVersion.objects.filter(kpa_id=meeting.kpa_id,
                                             status=CharterVersion.Status.DRAFT)
               .order_by("-number") if meeting.kpa_id is not None else None)
-    form = ShowOfHandsForm(_data(request), charter_drafts=drafts)
+    form = ShowOfHandsForm(form_data(request), charter_drafts=drafts)
 
     def save() -> Any:
         data = form.cleaned_data
@@ -329,9 +298,9 @@ def meeting_show_of_hands(request: HttpRequest, pk: int) -> HttpResponse:
             abstain=data["abstain"], threshold=data["threshold"],
             review_on=data["review_on"], charter_version=data.get("charter_version"))
 
-    done = _submit(request, form, save, _("Le vote est inscrit au registre des décisions."),
-                   lambda decision: meeting_url(meeting))
-    return done or _form_page(request, "governance/meeting_show_of_hands.html", {
+    done = submit(request, form, save, _("Le vote est inscrit au registre des décisions."),
+                  lambda decision: meeting_url(meeting))
+    return done or form_page(request, "governance/meeting_show_of_hands.html", {
         "form": form, "meeting": meeting, "present": meetings.present_count(meeting)})
 
 

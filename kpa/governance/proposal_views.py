@@ -13,11 +13,10 @@ import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
@@ -28,7 +27,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kpa.core import dates
-from kpa.core.forms import add_service_errors
 from kpa.core.tenancy import get_in_scope
 from kpa.directory.models import Kpa, Network
 from kpa.directory.permissions import reach_of
@@ -65,8 +63,7 @@ from kpa.governance.proposal_forms import (
     ProxyForm,
     VoteForm,
 )
-
-T = TypeVar("T")
+from kpa.governance.view_helpers import acted, form_data, form_page, require, submit
 
 PAGE_SIZE = 25
 LAST_DECISIONS = 5
@@ -82,24 +79,6 @@ def _proposal(request: HttpRequest, pk: int, today: dt.date) -> Proposal:
     return get_in_scope(scoping.proposals_visible_to(request.user, today=today)
                         .select_related("kpa", "network", "group", "author", "approved_by",
                                         "network_proposal"), pk=pk)
-
-
-def _act(request: HttpRequest, call: Callable[[], T], success: str) -> T | None:
-    """One service for a button: its French refusal becomes an error message; a refused gate
-    propagates (403)."""
-    try:
-        result = call()
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return None
-    messages.success(request, success)
-    return result
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
 
 
 # -- the governance home -----------------------------------------------------------------------
@@ -247,11 +226,11 @@ def _creation_scope(request: HttpRequest, today: dt.date) -> tuple[Kpa | None, N
     raw_kpa, raw_network = request.GET.get("kpa", ""), request.GET.get("network", "")
     if raw_kpa:
         kpa = get_in_scope(scoping.governed_kpas(request.user, today=today), pk=raw_kpa)
-        _require(permissions.can_propose_in_kpa(request.user, kpa, today=today))
+        require(permissions.can_propose_in_kpa(request.user, kpa, today=today))
         return kpa, None
     if raw_network:
         network = get_in_scope(scoping.networks_of(request.user, today=today), pk=raw_network)
-        _require(permissions.can_propose_in_network(request.user, network, today=today))
+        require(permissions.can_propose_in_network(request.user, network, today=today))
         return None, network
     raise Http404
 
@@ -273,22 +252,14 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
             "kpa": kpa, "network": network,
             "methods": [(m, Method(m).label, f"{base}&method={m}") for m in allowed]})
     groups = WorkingGroup.objects.filter(kpa=kpa) if kpa is not None else None
-    form = ProposalForm(request.POST if request.method == "POST" else None, method=method,
-                        groups=groups)
-    if request.method == "POST" and form.is_valid():
-        try:
-            proposal = proposals.create_proposal(actor=request.user, now=now, kpa=kpa,
-                                                 network=network, **form.service_kwargs())
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Ta proposition est enregistrée en brouillon. "
-                                        "Relis-la, puis ouvre le vote."))
-            return redirect(detail_url(proposal))
-    return render(request, "governance/proposal_new.html", {
+    form = ProposalForm(form_data(request), method=method, groups=groups)
+    done = submit(request, form, lambda: proposals.create_proposal(
+        actor=request.user, now=now, kpa=kpa, network=network, **form.service_kwargs()),
+        _("Ta proposition est enregistrée en brouillon. Relis-la, puis ouvre le vote."),
+        detail_url)
+    return done or form_page(request, "governance/proposal_new.html", {
         "form": form, "kpa": kpa, "network": network, "method": method,
-        "method_label": Method(method).label},
-        status=400 if request.method == "POST" else 200)
+        "method_label": Method(method).label})
 
 
 # -- one proposal ------------------------------------------------------------------------------
@@ -431,7 +402,7 @@ def proposal_vote(request: HttpRequest, pk: int) -> HttpResponse:
                                      on_behalf_of=giver, **ballot)
         return ballots.cast_vote(proposal, actor=request.user, now=now, **ballot)
 
-    done = _act(request, cast, _("Ton vote est enregistré."))
+    done = acted(request, cast, _("Ton vote est enregistré."))
     if done is not None and proposal.secret:
         messages.info(request, _("Ton vote est secret : personne ne peut savoir ce que tu as "
                                  "voté."))
@@ -446,20 +417,13 @@ def proposal_object(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = closing.ensure_closed(_proposal(request, pk, today), now=now)
     if proposal.method != Method.CONSENT:
         raise Http404
-    form = ObjectionForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            ballots.raise_objection(proposal, actor=request.user, now=now,
-                                    argument=form.cleaned_data["argument"])
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Ton objection est enregistrée. Le groupe va en "
-                                        "parler."))
-            return redirect(detail_url(proposal) + "#objections")
-    return render(request, "governance/proposal_objection.html",
-                  {"proposal": proposal, "form": form},
-                  status=400 if request.method == "POST" else 200)
+    form = ObjectionForm(form_data(request))
+    done = submit(request, form, lambda: ballots.raise_objection(
+        proposal, actor=request.user, now=now, argument=form.cleaned_data["argument"]),
+        _("Ton objection est enregistrée. Le groupe va en parler."),
+        lambda objection: detail_url(proposal) + "#objections")
+    return done or form_page(request, "governance/proposal_objection.html",
+                             {"proposal": proposal, "form": form})
 
 
 def _button(action: Callable[..., Any], gate: Callable[..., bool], success: str,
@@ -471,8 +435,8 @@ def _button(action: Callable[..., Any], gate: Callable[..., bool], success: str,
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         today, now = dates.local_today(), dates.current_time()
         proposal = closing.ensure_closed(_proposal(request, pk, today), now=now)
-        _require(gate(request.user, proposal, today=today))
-        _act(request, lambda: action(proposal, actor=request.user, now=now), success)
+        require(gate(request.user, proposal, today=today))
+        acted(request, lambda: action(proposal, actor=request.user, now=now), success)
         return redirect(detail_url(proposal))
 
     return view
@@ -493,20 +457,13 @@ proposal_close = _button(closing.close_proposal, permissions.can_close_proposal,
 def proposal_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     today, now = dates.local_today(), dates.current_time()
     proposal = _proposal(request, pk, today)
-    _require(permissions.can_cancel_proposal(request.user, proposal, today=today))
-    form = CancelForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            proposals.cancel_proposal(proposal, actor=request.user, now=now,
-                                      reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("La proposition est annulée."))
-            return redirect(detail_url(proposal))
-    return render(request, "governance/proposal_cancel.html",
-                  {"proposal": proposal, "form": form},
-                  status=400 if request.method == "POST" else 200)
+    require(permissions.can_cancel_proposal(request.user, proposal, today=today))
+    form = CancelForm(form_data(request))
+    done = submit(request, form, lambda: proposals.cancel_proposal(
+        proposal, actor=request.user, now=now, reason=form.cleaned_data["reason"]),
+        _("La proposition est annulée."), detail_url)
+    return done or form_page(request, "governance/proposal_cancel.html",
+                             {"proposal": proposal, "form": form})
 
 
 @login_required
@@ -514,23 +471,19 @@ def proposal_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def proposal_amend(request: HttpRequest, pk: int) -> HttpResponse:
     today, now = dates.local_today(), dates.current_time()
     proposal = _proposal(request, pk, today)
-    _require(permissions.can_edit_proposal(request.user, proposal, today=today))
-    form = AmendForm(request.POST if request.method == "POST" else None, proposal=proposal)
-    if request.method == "POST" and form.is_valid():
+    require(permissions.can_edit_proposal(request.user, proposal, today=today))
+    form = AmendForm(form_data(request), proposal=proposal)
+
+    def save() -> Proposal:
         data = form.cleaned_data
-        try:
-            proposals.amend_proposal(proposal, actor=request.user, now=now,
-                                     title=data["title"], body=data["body"],
-                                     reason=data["reason"], options=data.get("options"))
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("La proposition est modifiée ; l'ancienne version "
-                                        "reste dans l'historique."))
-            return redirect(detail_url(proposal))
-    return render(request, "governance/proposal_amend.html",
-                  {"proposal": proposal, "form": form},
-                  status=400 if request.method == "POST" else 200)
+        return proposals.amend_proposal(proposal, actor=request.user, now=now,
+                                        title=data["title"], body=data["body"],
+                                        reason=data["reason"], options=data.get("options"))
+
+    done = submit(request, form, save, _("La proposition est modifiée ; l'ancienne version "
+                                         "reste dans l'historique."), detail_url)
+    return done or form_page(request, "governance/proposal_amend.html",
+                             {"proposal": proposal, "form": form})
 
 
 @login_required
@@ -538,12 +491,12 @@ def proposal_amend(request: HttpRequest, pk: int) -> HttpResponse:
 def proposal_comment(request: HttpRequest, pk: int) -> HttpResponse:
     today, now = dates.local_today(), dates.current_time()
     proposal = _proposal(request, pk, today)
-    _require(permissions.can_comment(request.user, proposal, today=today))
+    require(permissions.can_comment(request.user, proposal, today=today))
     form = CommentForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Écris ton message avant de l'envoyer."))
     else:
-        _act(request, lambda: ballots.add_comment(
+        acted(request, lambda: ballots.add_comment(
             proposal, actor=request.user, now=now, body=form.cleaned_data["body"],
             kind=form.cleaned_data["kind"]), _("Ton message est publié."))
     return redirect(detail_url(proposal) + "#commentaires")
@@ -554,14 +507,14 @@ def proposal_comment(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
     today, now = dates.local_today(), dates.current_time()
     proposal = _proposal(request, pk, today)
-    _require(permissions.can_attach_to_proposal(request.user, proposal, today=today))
+    require(permissions.can_attach_to_proposal(request.user, proposal, today=today))
     upload = request.FILES.get("upload")
     if upload is None:
         messages.error(request, _("Choisis un fichier (PDF, photo, texte) avant de l'envoyer."))
     else:
-        _act(request, lambda: ballots.add_attachment(proposal, actor=request.user, now=now,
-                                                     upload=upload),
-             _("La pièce jointe est ajoutée."))
+        acted(request, lambda: ballots.add_attachment(proposal, actor=request.user, now=now,
+                                                      upload=upload),
+              _("La pièce jointe est ajoutée."))
     return redirect(detail_url(proposal) + "#pieces")
 
 
@@ -591,16 +544,16 @@ def proxy_give(request: HttpRequest, pk: int) -> HttpResponse:
     today, now = dates.local_today(), dates.current_time()
     proposal = _proposal(request, pk, today)
     me = ballots.elector_of(proposal, request.user, today=today)
-    _require(me is not None and proposal.max_proxies > 0)
+    require(me is not None and proposal.max_proxies > 0)
     assert me is not None
     form = ProxyForm(request.POST, holders=_holders(proposal, me))
     if not form.is_valid():
         messages.error(request, _("Choisis la personne qui votera pour toi."))
     else:
         holder = form.cleaned_data["holder"]
-        _act(request, lambda: ballots.give_proxy(proposal, actor=request.user,
-                                                 holder=holder.person, now=now),
-             _("Ta procuration est donnée à %(name)s.") % {"name": holder.person.full_name})
+        acted(request, lambda: ballots.give_proxy(proposal, actor=request.user,
+                                                  holder=holder.person, now=now),
+              _("Ta procuration est donnée à %(name)s.") % {"name": holder.person.full_name})
     return redirect(detail_url(proposal) + "#procuration")
 
 
@@ -611,8 +564,8 @@ def proxy_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     visible = scoping.proposals_visible_to(request.user, today=today)
     proxy = get_in_scope(Proxy.objects.filter(proposal__in=visible)
                          .select_related("proposal", "giver"), pk=pk)
-    _act(request, lambda: ballots.revoke_proxy(proxy, actor=request.user, now=now),
-         _("Ta procuration est reprise : tu peux voter toi-même."))
+    acted(request, lambda: ballots.revoke_proxy(proxy, actor=request.user, now=now),
+          _("Ta procuration est reprise : tu peux voter toi-même."))
     return redirect(detail_url(proxy.proposal) + "#procuration")
 
 
@@ -627,8 +580,8 @@ def _objection(request: HttpRequest, pk: int, today: dt.date) -> Objection:
 def objection_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     today, now = dates.local_today(), dates.current_time()
     objection = _objection(request, pk, today)
-    _act(request, lambda: ballots.withdraw_objection(objection, actor=request.user, now=now),
-         _("Ton objection est retirée."))
+    acted(request, lambda: ballots.withdraw_objection(objection, actor=request.user, now=now),
+          _("Ton objection est retirée."))
     return redirect(detail_url(objection.proposal) + "#objections")
 
 
@@ -638,24 +591,21 @@ def objection_integrate(request: HttpRequest, pk: int) -> HttpResponse:
     today, now = dates.local_today(), dates.current_time()
     objection = _objection(request, pk, today)
     proposal = objection.proposal
-    _require(permissions.can_edit_proposal(request.user, proposal, today=today)
-             and objection.status == Objection.Status.OPEN)
-    form = IntegrateForm(request.POST if request.method == "POST" else None,
+    require(permissions.can_edit_proposal(request.user, proposal, today=today)
+            and objection.status == Objection.Status.OPEN)
+    form = IntegrateForm(form_data(request),
                          initial={"title": proposal.title, "body": proposal.body})
-    if request.method == "POST" and form.is_valid():
+
+    def save() -> Objection:
         data = form.cleaned_data
-        try:
-            ballots.integrate_objection(objection, actor=request.user, now=now,
-                                        resolution=data["resolution"], title=data["title"],
-                                        body=data["body"])
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("L'objection est intégrée et le texte modifié."))
-            return redirect(detail_url(proposal) + "#objections")
-    return render(request, "governance/proposal_integrate.html",
-                  {"proposal": proposal, "objection": objection, "form": form},
-                  status=400 if request.method == "POST" else 200)
+        return ballots.integrate_objection(objection, actor=request.user, now=now,
+                                           resolution=data["resolution"], title=data["title"],
+                                           body=data["body"])
+
+    done = submit(request, form, save, _("L'objection est intégrée et le texte modifié."),
+                  lambda integrated: detail_url(proposal) + "#objections")
+    return done or form_page(request, "governance/proposal_integrate.html",
+                             {"proposal": proposal, "objection": objection, "form": form})
 
 
 @login_required
@@ -669,12 +619,12 @@ def proposal_internal(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     kpa = get_in_scope(scoping.governed_kpas(request.user, today=today),
                        pk=request.POST.get("kpa", ""))
-    _require(permissions.leads(request.user, kpa.pk, today=today))
+    require(permissions.leads(request.user, kpa.pk, today=today))
     # The KPA's answer must be known before the network closes: one hour of margin.
     closes_at = network_proposal.closes_at
     if closes_at is not None and closes_at - dt.timedelta(hours=1) > now:
         closes_at -= dt.timedelta(hours=1)
-    created = _act(request, lambda: proposals.create_proposal(
+    created = acted(request, lambda: proposals.create_proposal(
         actor=request.user, now=now, kpa=kpa, title=network_proposal.title,
         body=network_proposal.body, method=network_proposal.method,
         options=[o.label for o in network_proposal.options.all()],
