@@ -173,3 +173,18 @@ def test_attachments_are_added_and_listed_through_the_api(
     assert refused.status_code == 422
     assert client_of(cast.user("outsider")).get(
         f"{API}/proposals/{proposal.pk}/attachments").status_code == 404
+
+
+def test_the_list_reads_a_fixed_number_of_queries(cast: Cast, django_assert_num_queries: Any,
+                                                  django_assert_max_num_queries: Any) -> None:
+    make_proposal(cast, method="judgment", opened=False, title="Nos projets")
+    client = client_of(cast.user("referent"))
+    client.get(f"{API}/proposals")  # the token's first use is noted once
+    with django_assert_max_num_queries(12) as few:
+        listed = client.get(f"{API}/proposals", {"kpa": cast.home.pk}).json()
+    assert [p["title"] for p in listed["items"]] == ["Nos projets"]
+    assert len(listed["items"][0]["options"]) == 3
+    for n in range(4):
+        make_proposal(cast, method="choice", opened=False, title=f"Choix {n}")
+    with django_assert_num_queries(len(few)):
+        assert client.get(f"{API}/proposals", {"kpa": cast.home.pk}).json()["count"] == 5
