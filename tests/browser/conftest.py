@@ -143,3 +143,12 @@ def no_sideways_scroll(page: Any, where: str, width: int = 360) -> None:
     page.wait_for_load_state("load")
     measured = page.evaluate("document.documentElement.scrollWidth")
     assert measured <= width, f"{where} scrolls sideways at {width} px ({measured})"
+
+
+def styled_box(locator: Any) -> dict[str, float]:
+    """The element's box once its page has loaded, for the same reason: unstyled, a big button
+    measures as a line of text."""
+    locator.page.wait_for_load_state("load")
+    box: dict[str, float] | None = locator.bounding_box()
+    assert box is not None
+    return box

@@ -44,7 +44,7 @@ from kpa.governance.models import (
     ProposalOption,
 )
 from kpa.governance.tests import factories as gf
-from tests.browser.conftest import Cast, field, log_in, no_sideways_scroll
+from tests.browser.conftest import Cast, field, log_in, no_sideways_scroll, styled_box
 
 pytestmark = pytest.mark.browser
 
@@ -275,8 +275,7 @@ def test_a_kpa_adopts_its_charter_v2_and_grades_its_projects_by_majority_judgmen
     expect(page.get_by_text("Version 2, adoptée le")).to_be_visible()
     expect(page.get_by_text("On range l'atelier le vendredi.")).to_be_visible()
     button = page.get_by_role("button", name="J'ai lu la charte et je m'engage à la respecter")
-    box = button.bounding_box()
-    assert box is not None
+    box = styled_box(button)
     assert box["width"] <= PHONE
     assert box["height"] >= 44, box  # a thumb's target
     no_sideways_scroll(page, "the charter")
@@ -334,8 +333,7 @@ def test_a_kpa_adopts_its_charter_v2_and_grades_its_projects_by_majority_judgmen
     expect(garden).to_contain_text("Majorité : Bien — 100 % au moins Bien")
     expect(garden.get_by_role("row", name=re.compile(r"^Très bien 1 50 %"))).to_have_count(1)
     expect(page.get_by_role("table")).to_have_count(3)
-    bar = garden.locator("meter").first.bounding_box()  # the bar beside the words, not a sliver
-    assert bar is not None
+    bar = styled_box(garden.locator("meter").first)  # the bar beside the words, not a sliver
     assert bar["width"] >= 40, bar
     no_sideways_scroll(page, "the merit profiles")
     shot(page, screenshots, "10-merit-profiles-phone")
